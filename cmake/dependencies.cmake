@@ -1,0 +1,16 @@
+# Every third-party library comes from Debian's packages (see scripts/install-deps.sh).
+# Measured notes on each are in ../shared/spec/PLATFORM.md.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka++ rdkafka)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+find_package(RocksDB 7 CONFIG REQUIRED)
+find_package(simdjson 3 CONFIG REQUIRED)
+find_package(prometheus-cpp CONFIG REQUIRED)
+find_package(yaml-cpp CONFIG REQUIRED)
+find_package(spdlog CONFIG REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(GTest CONFIG REQUIRED)
+find_package(Threads REQUIRED)
+if(TRACEFEED_BUILD_BENCH)
+  find_package(benchmark CONFIG REQUIRED)
+endif()
