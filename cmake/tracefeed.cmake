@@ -1,3 +1,20 @@
+# simdjson's On-Demand API picks its SIMD kernel at compile time, so the target ISA matters:
+# without AVX2 it silently runs the scalar fallback. Build for x86-64-v3 (Haswell and later)
+# when this machine has it; set TRACEFEED_ARCH="" to build a portable binary.
+if(NOT DEFINED TRACEFEED_ARCH)
+  set(_arch "")
+  if(EXISTS /proc/cpuinfo)
+    file(READ /proc/cpuinfo _cpuinfo LIMIT 8192)
+    if(_cpuinfo MATCHES " avx2 " AND _cpuinfo MATCHES " bmi2 " AND _cpuinfo MATCHES " pclmulqdq ")
+      set(_arch "x86-64-v3")
+    endif()
+  endif()
+  set(TRACEFEED_ARCH "${_arch}" CACHE STRING "-march for all targets (x86-64-v3 needs AVX2); empty = compiler default")
+endif()
+if(TRACEFEED_ARCH)
+  add_compile_options(-march=${TRACEFEED_ARCH})
+endif()
+
 # Warnings and sanitizers for tracefeed's own targets only (never third-party code).
 add_library(tracefeed_build_flags INTERFACE)
 target_compile_options(tracefeed_build_flags INTERFACE -Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
