@@ -1,5 +1,5 @@
 # simdjson's On-Demand API picks its SIMD kernel at compile time, so the target ISA matters:
-# without AVX2 it silently runs the scalar fallback. Build for x86-64-v3 (Haswell and later)
+# without AVX2 + PCLMUL it silently runs the scalar fallback (a test in core/ checks which). Build for x86-64-v3 (Haswell and later)
 # when this machine has it; set TRACEFEED_ARCH="" to build a portable binary.
 if(NOT DEFINED TRACEFEED_ARCH)
   set(_arch "")
@@ -13,6 +13,9 @@ if(NOT DEFINED TRACEFEED_ARCH)
 endif()
 if(TRACEFEED_ARCH)
   add_compile_options(-march=${TRACEFEED_ARCH})
+  if(TRACEFEED_ARCH STREQUAL "x86-64-v3")
+    add_compile_options(-mpclmul)  # simdjson's haswell kernel also needs PCLMUL, not part of v3
+  endif()
 endif()
 
 # Warnings and sanitizers for tracefeed's own targets only (never third-party code).

@@ -61,6 +61,48 @@ std::string_view json_type_name(od::json_type t) {
   return "a value";
 }
 
+// Resets a payload for the next event while keeping its strings' capacity: a warm parser then
+// parses a typical feedback event without touching the heap.
+void clear_keep_capacity(Assessment& a) {
+  a.assessment_id.clear();
+  a.assessment_name.clear();
+  a.trace_id.clear();
+  a.span_id.clear();
+  a.source.source_type = SourceType::unspecified;
+  a.source.source_id.clear();
+  a.create_time = a.last_update_time = 0;
+  a.value = std::monostate{};
+  a.rationale.clear();
+  a.metadata.clear();
+  a.overrides.clear();
+  a.valid = true;
+  a.present = 0;
+}
+
+void clear_keep_capacity(Trace& t) {
+  TraceInfo& i = t.trace_info;
+  i.trace_id.clear();
+  i.client_request_id.clear();
+  i.trace_location.clear();
+  i.request_time = i.execution_duration_ns = 0;
+  i.state = TraceState::unspecified;
+  i.request_preview.clear();
+  i.response_preview.clear();
+  i.trace_metadata.clear();
+  i.tags.clear();
+  i.assessments.clear();
+  t.spans.clear();
+}
+
+template <typename T>
+T& reuse(std::variant<Trace, Assessment>& payload) {
+  if (auto* p = std::get_if<T>(&payload)) {
+    clear_keep_capacity(*p);
+    return *p;
+  }
+  return payload.emplace<T>();
+}
+
 // simdjson 3.0 has no document::at_end(): once the root value is consumed, a further
 // structural token means trailing content.
 bool has_trailing_content(od::document& doc) {
@@ -78,6 +120,7 @@ struct Reader {
     if (err == simdjson::INCORRECT_TYPE || err == simdjson::NUMBER_ERROR || err == simdjson::NUMBER_OUT_OF_RANGE) {
       return field_error(field, std::string("expected ") + std::string(expected));
     }
+    if (err == simdjson::UTF8_ERROR) return Status::invalid_argument("malformed JSON: the input is not valid UTF-8");
     std::string m = "malformed JSON";
     const char* loc = nullptr;
     if (doc && doc->current_location().get(loc) == simdjson::SUCCESS && loc >= buffer_start) {
@@ -570,8 +613,8 @@ struct Reader {
       if (k == "trace" || k == "assessment") {
         if (has_payload) return field_error(k, "an event carries exactly one of trace or assessment");
         has_payload = true;
-        if (k == "trace") return prefix(read_trace(fv, e.payload.emplace<Trace>()), k);
-        return prefix(read_assessment(fv, e.payload.emplace<Assessment>()), k);
+        if (k == "trace") return prefix(read_trace(fv, reuse<Trace>(e.payload)), k);
+        return prefix(read_assessment(fv, reuse<Assessment>(e.payload)), k);
       }
       return Status::ok();
     });
@@ -615,6 +658,12 @@ Status check_assessment_id(std::string_view path, std::string_view field, const 
 }
 
 }  // namespace
+
+// The kernel this translation unit's inlined On-Demand code runs (libsimdjson's own
+// builtin_implementation() reports how the shared library was built, which is not the same).
+#define TF_STRINGIFY_INNER(x) #x
+#define TF_STRINGIFY(x) TF_STRINGIFY_INNER(x)
+std::string_view json_kernel_name() { return TF_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION); }
 
 Status validate_trace(const Trace& trace, std::string_view path) {
   const std::string info_path = join_path(path, "trace_info");
@@ -718,9 +767,6 @@ struct EventParser::Impl {
 
   template <typename Fn>
   Status run(std::string_view json, Fn&& fn) {
-    if (!simdjson::validate_utf8(json.data(), json.size())) {
-      return Status::invalid_argument("malformed JSON: the input is not valid UTF-8");
-    }
     const size_t needed = json.size() + simdjson::SIMDJSON_PADDING;
     if (padded.size() < needed) padded.resize(std::max(needed, padded.size() * 2));
     std::memcpy(padded.data(), json.data(), json.size());
@@ -752,7 +798,11 @@ EventParser::EventParser(EventParser&&) noexcept = default;
 EventParser& EventParser::operator=(EventParser&&) noexcept = default;
 
 Status EventParser::parse_envelope(std::string_view json, Envelope& out) {
-  out = Envelope{};
+  out.event_id.clear();
+  out.type = EventType::trace;
+  out.time = 0;
+  if (auto* t = std::get_if<Trace>(&out.payload)) clear_keep_capacity(*t);
+  else clear_keep_capacity(std::get<Assessment>(out.payload));
   bool has_type = false;
   TF_RETURN_IF_ERROR(_impl->run(json, [&](Reader& r, od::value& root) {
     return r.read_envelope(root, out, has_type);
@@ -768,13 +818,13 @@ Result<Envelope> EventParser::parse_envelope(std::string_view json) {
 }
 
 Status EventParser::parse_trace(std::string_view json, Trace& out) {
-  out = Trace{};
+  clear_keep_capacity(out);
   TF_RETURN_IF_ERROR(_impl->run(json, [&](Reader& r, od::value& root) { return r.read_trace(root, out); }));
   return validate_trace(out);
 }
 
 Status EventParser::parse_assessment(std::string_view json, Assessment& out) {
-  out = Assessment{};
+  clear_keep_capacity(out);
   TF_RETURN_IF_ERROR(_impl->run(json, [&](Reader& r, od::value& root) { return r.read_assessment(root, out); }));
   return validate_assessment(out, EventType::assessment);
 }
@@ -793,7 +843,10 @@ void write_string_map(JsonWriter& w, std::string_view key, const StringMap& m) {
 
 void write_timestamp(JsonWriter& w, std::string_view key, int64_t ns) {
   if (ns == 0) return;
-  w.field(key, format_rfc3339(ns));
+  thread_local std::string tmp;  // reused: RFC 3339 text is longer than the small-string buffer
+  tmp.clear();
+  append_rfc3339(tmp, ns);
+  w.field(key, tmp);
 }
 
 bool is_structured(const JsonText& v) { return !v.empty() && (v.front() == '{' || v.front() == '['); }

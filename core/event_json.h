@@ -46,6 +46,10 @@ class EventParser {
   std::unique_ptr<Impl> _impl;
 };
 
+// The SIMD kernel simdjson's On-Demand parser was compiled for ("haswell", "westmere",
+// "fallback"): fixed at compile time by the target ISA (see cmake/tracefeed.cmake).
+[[nodiscard]] std::string_view json_kernel_name();
+
 // Semantic checks, shared by the parser and by code that builds events itself (the SDK).
 // `path` prefixes field names in messages ("trace", "assessment", "").
 [[nodiscard]] Status validate_trace(const Trace& trace, std::string_view path = "");

@@ -1,6 +1,5 @@
 #include "core/time_format.h"
 
-#include <cstdio>
 
 namespace tracefeed {
 namespace {
@@ -47,17 +46,26 @@ bool digits(std::string_view s, size_t pos, size_t n, int& out) noexcept {
 
 constexpr int64_t kNsPerSec = 1'000'000'000;
 
+// Appends v as exactly `width` decimal digits (v < 10^width).
+void append_digits(std::string& out, uint64_t v, int width) {
+  char buf[20];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  out.append(buf, static_cast<size_t>(width));
+}
+
 void append_fraction(std::string& out, int64_t nanos) {
   if (nanos == 0) return;
-  char buf[16];
+  out.push_back('.');
   if (nanos % 1'000'000 == 0) {
-    std::snprintf(buf, sizeof buf, ".%03lld", static_cast<long long>(nanos / 1'000'000));
+    append_digits(out, static_cast<uint64_t>(nanos / 1'000'000), 3);
   } else if (nanos % 1'000 == 0) {
-    std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(nanos / 1'000));
+    append_digits(out, static_cast<uint64_t>(nanos / 1'000), 6);
   } else {
-    std::snprintf(buf, sizeof buf, ".%09lld", static_cast<long long>(nanos));
+    append_digits(out, static_cast<uint64_t>(nanos), 9);
   }
-  out += buf;
 }
 
 }  // namespace
@@ -120,11 +128,21 @@ void append_rfc3339(std::string& out, int64_t unix_ns) {
     --days;
   }
   const Civil c = civil_from_days(days);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld", static_cast<long long>(c.y),
-                c.m, c.d, static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
-                static_cast<long long>(rem % 60));
-  out += buf;
+  if (c.y < 0 || c.y > 9999) {  // outside RFC 3339's range: clamp rather than write garbage
+    out += c.y < 0 ? "0000-01-01T00:00:00Z" : "9999-12-31T23:59:59Z";
+    return;
+  }
+  append_digits(out, static_cast<uint64_t>(c.y), 4);
+  out.push_back('-');
+  append_digits(out, c.m, 2);
+  out.push_back('-');
+  append_digits(out, c.d, 2);
+  out.push_back('T');
+  append_digits(out, static_cast<uint64_t>(rem / 3600), 2);
+  out.push_back(':');
+  append_digits(out, static_cast<uint64_t>(rem / 60 % 60), 2);
+  out.push_back(':');
+  append_digits(out, static_cast<uint64_t>(rem % 60), 2);
   append_fraction(out, nanos);
   out.push_back('Z');
 }

@@ -268,3 +268,19 @@ TEST(EventJson, UpdateNeedsOnlyIdsAndChangedFields) {
 
 }  // namespace
 }  // namespace tracefeed
+
+namespace tracefeed {
+namespace {
+
+// On x86-64 builds made for x86-64-v3 the parser must run simdjson's haswell kernel; the
+// scalar fallback is several times slower and is chosen silently when compile flags are wrong.
+TEST(EventJson, UsesTheSimdKernelTheBuildAskedFor) {
+#if defined(__AVX2__) && defined(__PCLMUL__)
+  EXPECT_EQ(json_kernel_name(), "haswell");
+#else
+  GTEST_SKIP() << "portable build: kernel " << json_kernel_name();
+#endif
+}
+
+}  // namespace
+}  // namespace tracefeed
