@@ -1,0 +1,457 @@
+#include "config/schema.h"
+
+#include <algorithm>
+
+namespace tracefeed::config {
+namespace {
+
+constexpr std::string_view kLabelSchemaTypes[] = {"feedback", "expectation"};
+
+// Keep parents before children: the documentation renders rows in this order. Descriptions are
+// Markdown and end up verbatim in docs/configuration.md.
+constexpr KeySpec kSchema[] = {
+    // ---- kafka ------------------------------------------------------------------------------
+    {.path = "kafka",
+     .type = KeyType::mapping,
+     .description = "Where the event log lives and how tracefeed's topics are laid out."},
+    {.path = "kafka.brokers",
+     .type = KeyType::string,
+     .default_yaml = "embedded",
+     .description =
+         "`embedded` starts librdkafka's in-process mock cluster inside `tracefeed run`: for "
+         "trying tracefeed on one machine only — the log is volatile and is lost when the "
+         "process exits (state in `state.dir` notices the new cluster and never mixes the two). "
+         "Otherwise a comma-separated bootstrap list `host1:9092,host2:9092` of Apache Kafka or "
+         "any Kafka-protocol broker.",
+     .format = KeyFormat::brokers},
+    {.path = "kafka.topic_prefix",
+     .type = KeyType::string,
+     .default_yaml = "tracefeed.",
+     .description = "Prefix of every topic name: `traces`, `assessments`, `review`, `eval`, "
+                    "`dead-letter` and the compacted `*-changelog` topics.",
+     .format = KeyFormat::topic_prefix},
+    {.path = "kafka.partitions",
+     .type = KeyType::integer,
+     .default_yaml = "8",
+     .description = "Partitions of every topic tracefeed creates (traces and assessments always "
+                    "have the same count). The upper bound on `tracefeed process` instances.",
+     .min = 1,
+     .max = 10000},
+    {.path = "kafka.replication_factor",
+     .type = KeyType::integer,
+     .default_yaml = "1",
+     .description = "Replication factor of the topics tracefeed creates. Use 3 in production.",
+     .min = 1,
+     .max = 32767},
+    {.path = "kafka.exactly_once",
+     .type = KeyType::boolean,
+     .default_yaml = "false",
+     .description = "Run the processors' consume → state → produce loop in Kafka transactions "
+                    "(exactly-once). Otherwise at-least-once with idempotent application by "
+                    "`event_id`."},
+    {.path = "kafka.properties",
+     .type = KeyType::string_map,
+     .default_yaml = "{}",
+     .description =
+         "librdkafka properties passed verbatim to every producer, consumer and admin client, "
+         "e.g. `security.protocol: SASL_SSL`, `sasl.mechanism: PLAIN`, `ssl.ca.location: ...`. "
+         "Properties tracefeed owns are rejected: `bootstrap.servers` (use `kafka.brokers`), "
+         "`transactional.id`, `group.id`, `enable.idempotence`."},
+    {.path = "kafka.properties_env",
+     .type = KeyType::string_map,
+     .default_yaml = "{}",
+     .description = "Like `kafka.properties`, but each value is the *name of an environment "
+                    "variable* holding the value (read when a client is created), e.g. "
+                    "`sasl.password: KAFKA_PASSWORD`. Keeps secrets out of the file."},
+
+    // ---- state ------------------------------------------------------------------------------
+    {.path = "state",
+     .type = KeyType::mapping,
+     .description = "The local RocksDB state of the processors and sinks."},
+    {.path = "state.dir",
+     .type = KeyType::string,
+     .default_yaml = "./data/tracefeed",
+     .description = "Directory of the RocksDB state (created if missing).",
+     .format = KeyFormat::non_empty},
+    {.path = "state.memory_budget",
+     .type = KeyType::size,
+     .default_yaml = "512MiB",
+     .description = "Memory for the state store: block cache plus memtables, across all "
+                    "partitions of this process.",
+     .min = 16.0 * 1024 * 1024,
+     .max = 1024.0 * 1024 * 1024 * 1024},
+    {.path = "state.block_cache_share",
+     .type = KeyType::number,
+     .default_yaml = "0.5",
+     .description = "Share of `state.memory_budget` given to the block cache; the rest goes to "
+                    "memtables.",
+     .min = 0.1,
+     .max = 0.9},
+
+    // ---- http -------------------------------------------------------------------------------
+    {.path = "http",
+     .type = KeyType::mapping,
+     .description = "The HTTP listener: MLflow-compatible and native APIs, OTLP, web UI, "
+                    "metrics."},
+    {.path = "http.listen",
+     .type = KeyType::string,
+     .default_yaml = "\"127.0.0.1:8080\"",
+     .description = "Listen address `host:port`; host is a name, an IPv4 address or `[IPv6]`; "
+                    "port 0 picks a free port.",
+     .format = KeyFormat::host_port},
+    {.path = "http.body_limit",
+     .type = KeyType::size,
+     .default_yaml = "16MiB",
+     .description = "Largest request body accepted; larger requests get `413`.",
+     .min = 1024,
+     .max = 1024.0 * 1024 * 1024},
+    {.path = "http.auth_tokens",
+     .type = KeyType::list,
+     .default_yaml = "[]",
+     .description = "Bearer tokens accepted by the API (`Authorization: Bearer TOKEN`). Empty "
+                    "means no authentication, which is only sensible on a loopback address."},
+    {.path = "http.auth_tokens[].user",
+     .type = KeyType::string,
+     .description = "The user the token authenticates: the reviewer name in the Review App and "
+                    "the `source_id` of `HUMAN` assessments it creates.",
+     .required = true,
+     .format = KeyFormat::name},
+    {.path = "http.auth_tokens[].token",
+     .type = KeyType::string,
+     .description = "The token itself (fine for tests; prefer `token_env`). Exactly one of "
+                    "`token` and `token_env`.",
+     .format = KeyFormat::non_empty},
+    {.path = "http.auth_tokens[].token_env",
+     .type = KeyType::string,
+     .description = "Name of the environment variable holding the token, read at start.",
+     .format = KeyFormat::env_var},
+
+    // ---- label_schemas ----------------------------------------------------------------------
+    {.path = "label_schemas",
+     .type = KeyType::list,
+     .default_yaml = "[]",
+     .description = "Label schemas: the questions reviewers answer (MLflow `create_label_schema`). "
+                    "More can be created at run time through `POST /api/v1/label-schemas`."},
+    {.path = "label_schemas[].name",
+     .type = KeyType::string,
+     .description = "Unique name; also the assessment name of every answer (no `.`, no `/`).",
+     .required = true,
+     .format = KeyFormat::name},
+    {.path = "label_schemas[].type",
+     .type = KeyType::enumeration,
+     .description = "`feedback` (a judgement of the response) or `expectation` (ground truth, "
+                    "e.g. the ideal response used by the Correctness scorer).",
+     .required = true,
+     .allowed = kLabelSchemaTypes},
+    {.path = "label_schemas[].title",
+     .type = KeyType::string,
+     .description = "The question shown to the reviewer.",
+     .required = true,
+     .format = KeyFormat::non_empty},
+    {.path = "label_schemas[].instruction",
+     .type = KeyType::string,
+     .default_yaml = "\"\"",
+     .description = "Longer guidance shown under the title."},
+    {.path = "label_schemas[].enable_comment",
+     .type = KeyType::boolean,
+     .default_yaml = "false",
+     .description = "Let the reviewer add a free-text comment (stored as the rationale)."},
+    {.path = "label_schemas[].input",
+     .type = KeyType::mapping,
+     .description = "The answer's type: exactly one of the keys below.",
+     .required = true,
+     .exactly_one_child = true},
+    {.path = "label_schemas[].input.categorical",
+     .type = KeyType::mapping,
+     .description = "Pick one of `options`."},
+    {.path = "label_schemas[].input.categorical.options",
+     .type = KeyType::string_list,
+     .description = "1 to 100 distinct, non-empty options.",
+     .required = true,
+     .format = KeyFormat::non_empty,
+     .min_items = 1,
+     .max_items = 100,
+     .unique_items = true},
+    {.path = "label_schemas[].input.categorical_list",
+     .type = KeyType::mapping,
+     .description = "Pick any number of `options`."},
+    {.path = "label_schemas[].input.categorical_list.options",
+     .type = KeyType::string_list,
+     .description = "1 to 100 distinct, non-empty options.",
+     .required = true,
+     .format = KeyFormat::non_empty,
+     .min_items = 1,
+     .max_items = 100,
+     .unique_items = true},
+    {.path = "label_schemas[].input.text",
+     .type = KeyType::mapping,
+     .description = "Free text (`text: {}` for no limit)."},
+    {.path = "label_schemas[].input.text.max_length",
+     .type = KeyType::integer,
+     .description = "Longest answer in characters; unset = unbounded.",
+     .min = 1,
+     .max = 1000000},
+    {.path = "label_schemas[].input.text_list",
+     .type = KeyType::mapping,
+     .description = "A list of free-text answers."},
+    {.path = "label_schemas[].input.text_list.max_length_each",
+     .type = KeyType::integer,
+     .description = "Longest item in characters; unset = unbounded.",
+     .min = 1,
+     .max = 1000000},
+    {.path = "label_schemas[].input.text_list.max_count",
+     .type = KeyType::integer,
+     .description = "Most items; unset = unbounded.",
+     .min = 1,
+     .max = 1000},
+    {.path = "label_schemas[].input.numeric",
+     .type = KeyType::mapping,
+     .description = "A number, optionally bounded."},
+    {.path = "label_schemas[].input.numeric.min_value",
+     .type = KeyType::number,
+     .description = "Smallest allowed value; unset = unbounded. Must be below `max_value`."},
+    {.path = "label_schemas[].input.numeric.max_value",
+     .type = KeyType::number,
+     .description = "Largest allowed value; unset = unbounded."},
+    {.path = "label_schemas[].input.pass_fail",
+     .type = KeyType::mapping,
+     .description = "A boolean answer with custom labels (value `true` = positive)."},
+    {.path = "label_schemas[].input.pass_fail.positive_label",
+     .type = KeyType::string,
+     .default_yaml = "Pass",
+     .description = "Label of `true`.",
+     .format = KeyFormat::non_empty},
+    {.path = "label_schemas[].input.pass_fail.negative_label",
+     .type = KeyType::string,
+     .default_yaml = "Fail",
+     .description = "Label of `false`; must differ from `positive_label`.",
+     .format = KeyFormat::non_empty},
+
+    // ---- labeling_sessions ------------------------------------------------------------------
+    {.path = "labeling_sessions",
+     .type = KeyType::list,
+     .default_yaml = "[]",
+     .description = "Labeling sessions: review queues with a Review App page each (MLflow "
+                    "`create_labeling_session`). More can be created through the API."},
+    {.path = "labeling_sessions[].name",
+     .type = KeyType::string,
+     .description = "Unique name (no `.`, no `/`); rules route to a session by this name.",
+     .required = true,
+     .format = KeyFormat::name},
+    {.path = "labeling_sessions[].label_schemas",
+     .type = KeyType::string_list,
+     .description = "Names of schemas defined under `label_schemas` that reviewers answer, in "
+                    "display order.",
+     .required = true,
+     .format = KeyFormat::name,
+     .min_items = 1,
+     .max_items = 100,
+     .unique_items = true},
+    {.path = "labeling_sessions[].assigned_users",
+     .type = KeyType::string_list,
+     .default_yaml = "[]",
+     .description = "Reviewers who may claim items; empty means anyone.",
+     .format = KeyFormat::name,
+     .unique_items = true},
+    {.path = "labeling_sessions[].reviews_per_item",
+     .type = KeyType::integer,
+     .default_yaml = "1",
+     .description = "Distinct reviews an item needs before it is `completed`.",
+     .min = 1,
+     .max = 100},
+    {.path = "labeling_sessions[].lease_duration",
+     .type = KeyType::duration,
+     .default_yaml = "15m",
+     .description = "How long a claim lasts; after it expires the item can be claimed again and "
+                    "a submission with the old lease token is refused (409).",
+     .min = 10'000,
+     .max = 86'400'000},
+
+    // ---- rules ------------------------------------------------------------------------------
+    {.path = "rules",
+     .type = KeyType::list,
+     .default_yaml = "[]",
+     .description = "Routing rules: evaluated on every joined trace; a rule fires at most once "
+                    "per trace and leaves a decision record either way."},
+    {.path = "rules[].name",
+     .type = KeyType::string,
+     .description = "Unique name (no `.`, no `/`); part of the sampling hash.",
+     .required = true,
+     .format = KeyFormat::name},
+    {.path = "rules[].filter",
+     .type = KeyType::string,
+     .description = "A `search_traces` filter, e.g. `feedback.user_feedback = false AND "
+                    "span.type = 'RETRIEVER'`. Parse errors are reported at the filter's "
+                    "line:column in this file.",
+     .required = true,
+     .format = KeyFormat::non_empty},
+    {.path = "rules[].sample_rate",
+     .type = KeyType::number,
+     .default_yaml = "1.0",
+     .description = "Fraction of matching traces routed, decided by a deterministic hash of "
+                    "trace id and rule name (the same trace gets the same answer everywhere).",
+     .min = 0,
+     .max = 1},
+    {.path = "rules[].priority",
+     .type = KeyType::integer,
+     .default_yaml = "0",
+     .description = "Higher-priority rules are evaluated first.",
+     .min = -1000,
+     .max = 1000},
+    {.path = "rules[].backfill",
+     .type = KeyType::boolean,
+     .default_yaml = "false",
+     .description = "Also evaluate the traces already in state when the rule is first loaded."},
+    {.path = "rules[].actions",
+     .type = KeyType::list,
+     .description = "What to do with a routed trace; at least one.",
+     .required = true,
+     .min_items = 1,
+     .max_items = 16},
+    {.path = "rules[].actions[]",
+     .type = KeyType::mapping,
+     .description = "One action: exactly one of the keys below.",
+     .exactly_one_child = true},
+    {.path = "rules[].actions[].labeling_session",
+     .type = KeyType::string,
+     .description = "Add the trace to this labeling session. It must be defined under "
+                    "`labeling_sessions` in the same file (sessions created later through the "
+                    "API are routed to with rules created through the API).",
+     .format = KeyFormat::name},
+    {.path = "rules[].actions[].eval",
+     .type = KeyType::string,
+     .description = "Append the trace to this evaluation dataset (created on first use).",
+     .format = KeyFormat::name},
+    {.path = "rules[].actions[].webhook",
+     .type = KeyType::string,
+     .description = "POST the decision and trace summary as JSON to this `http://` or "
+                    "`https://` URL.",
+     .format = KeyFormat::http_url},
+
+    // ---- evaluation -------------------------------------------------------------------------
+    {.path = "evaluation",
+     .type = KeyType::mapping,
+     .description = "The evaluator (scorers, datasets)."},
+    {.path = "evaluation.judge",
+     .type = KeyType::mapping,
+     .description = "The OpenAI-compatible chat-completions endpoint used by LLM-judge scorers "
+                    "such as Correctness."},
+    {.path = "evaluation.judge.base_url",
+     .type = KeyType::string,
+     .default_yaml = "https://api.openai.com/v1",
+     .description = "Base URL; `/chat/completions` is appended.",
+     .format = KeyFormat::http_url},
+    {.path = "evaluation.judge.model",
+     .type = KeyType::string,
+     .default_yaml = "gpt-4o-mini",
+     .description = "Model name sent in each request.",
+     .format = KeyFormat::non_empty},
+    {.path = "evaluation.judge.api_key_env",
+     .type = KeyType::string,
+     .default_yaml = "OPENAI_API_KEY",
+     .description = "Name of the environment variable holding the API key. The key itself is "
+                    "never written in the config; it is read when the judge is called.",
+     .format = KeyFormat::env_var},
+    {.path = "evaluation.judge.timeout",
+     .type = KeyType::duration,
+     .default_yaml = "30s",
+     .description = "Per-request timeout.",
+     .min = 1000,
+     .max = 600'000},
+    {.path = "evaluation.judge.max_retries",
+     .type = KeyType::integer,
+     .default_yaml = "3",
+     .description = "Retries of a failed or timed-out request, with exponential backoff.",
+     .min = 0,
+     .max = 10},
+    {.path = "evaluation.judge.max_concurrency",
+     .type = KeyType::integer,
+     .default_yaml = "4",
+     .description = "Judge requests in flight at once (further scorer calls wait).",
+     .min = 1,
+     .max = 1024},
+
+    // ---- metrics ----------------------------------------------------------------------------
+    {.path = "metrics",
+     .type = KeyType::mapping,
+     .description = "Prometheus metrics (names in PRODUCT.md §7)."},
+    {.path = "metrics.enabled",
+     .type = KeyType::boolean,
+     .default_yaml = "true",
+     .description = "Serve metrics on the HTTP listener."},
+    {.path = "metrics.path",
+     .type = KeyType::string,
+     .default_yaml = "/metrics",
+     .description = "Path of the metrics endpoint.",
+     .format = KeyFormat::url_path},
+    {.path = "metrics.route_latency_buckets",
+     .type = KeyType::number_list,
+     .default_yaml = "[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]",
+     .description = "Bucket upper bounds in seconds of `tracefeed_route_latency_seconds`; "
+                    "strictly increasing.",
+     .min = 0.000001,
+     .max = 3600,
+     .min_items = 1,
+     .max_items = 50},
+};
+
+}  // namespace
+
+std::span<const KeySpec> config_schema() noexcept {
+  return kSchema;
+}
+
+const KeySpec* find_key_spec(std::string_view path) noexcept {
+  for (const KeySpec& spec : kSchema) {
+    if (spec.path == path) return &spec;
+  }
+  return nullptr;
+}
+
+std::vector<std::string_view> child_keys(std::string_view mapping_path) {
+  std::vector<std::string_view> out;
+  for (const KeySpec& spec : kSchema) {
+    std::string_view p = spec.path;
+    if (!mapping_path.empty()) {
+      if (!p.starts_with(mapping_path) || p.size() <= mapping_path.size() + 1 ||
+          p[mapping_path.size()] != '.') {
+        continue;
+      }
+      p.remove_prefix(mapping_path.size() + 1);
+    }
+    if (p.find_first_of(".[") == std::string_view::npos) out.push_back(p);
+  }
+  return out;
+}
+
+std::string_view key_type_name(KeyType type) noexcept {
+  switch (type) {
+    case KeyType::mapping:
+      return "mapping";
+    case KeyType::list:
+      return "list";
+    case KeyType::string:
+      return "string";
+    case KeyType::boolean:
+      return "boolean";
+    case KeyType::integer:
+      return "integer";
+    case KeyType::number:
+      return "number";
+    case KeyType::size:
+      return "size";
+    case KeyType::duration:
+      return "duration";
+    case KeyType::enumeration:
+      return "enum";
+    case KeyType::string_list:
+      return "list of strings";
+    case KeyType::number_list:
+      return "list of numbers";
+    case KeyType::string_map:
+      return "map of strings";
+  }
+  return "?";
+}
+
+}  // namespace tracefeed::config
