@@ -1,0 +1,82 @@
+#pragma once
+// WriteBatch: the changes of one processing step — state puts/erases, applied event ids and
+// the consumed offsets — applied atomically by Store::write, so state and offsets never
+// disagree after a crash.
+//
+// Read-your-own-writes: get / multi_get / scan_prefix on the batch see its own uncommitted
+// changes layered over the store (rocksdb::WriteBatchWithIndex with overwrite_key: the
+// GetFromBatchAndDB / MultiGetFromBatchAndDB / NewIteratorWithBase paths). A join that puts a
+// pending assessment and sees its trace later in the same batch finds it.
+//
+// Errors are sticky: put/erase/set_offset/... return nothing; the first failure (bad argument,
+// RocksDB error) is kept in status() and returned by Store::write, which then writes nothing.
+//
+// Not thread-safe. Bound to the Store it was made for; the Store must outlive it.
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "state/family.h"
+#include "state/store.h"
+
+namespace tracefeed::state {
+
+class WriteBatch {
+ public:
+  explicit WriteBatch(Store& store);
+  ~WriteBatch();
+  WriteBatch(WriteBatch&&) noexcept;
+  WriteBatch& operator=(WriteBatch&&) noexcept;
+  WriteBatch(const WriteBatch&) = delete;
+  WriteBatch& operator=(const WriteBatch&) = delete;
+
+  void put(Family family, std::string_view key, std::string_view value);
+  void erase(Family family, std::string_view key);
+  // Erases every key starting with `prefix` that the batch or the store holds now (one point
+  // delete per key: WriteBatchWithIndex has no range delete). Meant for small sets such as the
+  // pending assessments of one trace.
+  void erase_prefix(Family family, std::string_view prefix);
+
+  // Records that the next offset to consume from (topic, partition) of cluster `cluster_id` is
+  // `next_offset`. cluster_id and topic: non-empty, no '\0'; partition, next_offset >= 0.
+  void set_offset(std::string_view cluster_id, std::string_view topic, int32_t partition,
+                  int64_t next_offset);
+
+  // Records event_id in Family::dedup, applied at `applied_at` (kept for the dedup window).
+  // Check with get(Family::dedup, event_id) / multi_get: a value means "already applied".
+  void mark_applied(std::string_view event_id, Clock::time_point applied_at);
+
+  // Reads through the batch, then the store.
+  [[nodiscard]] Result<std::optional<std::string>> get(Family family, std::string_view key) const;
+  [[nodiscard]] Status multi_get(Family family, std::span<const std::string_view> keys,
+                                 std::vector<std::optional<std::string>>& values) const;
+  [[nodiscard]] Status scan_prefix(Family family, std::string_view prefix,
+                                   const ScanVisitor& visit) const;
+
+  // Number of operations (puts, erases, offsets) in the batch.
+  [[nodiscard]] size_t count() const noexcept;
+  // Serialized size, to cap a batch by bytes.
+  [[nodiscard]] size_t data_size_bytes() const noexcept;
+  [[nodiscard]] bool empty() const noexcept { return count() == 0; }
+
+  // The first error of a mutation, or ok.
+  [[nodiscard]] const Status& status() const noexcept;
+
+  // Drops every change and the error; keeps allocated buffers.
+  void clear();
+
+  struct Impl;  // defined in state/store_internal.h
+
+ private:
+  friend class Store;
+  std::unique_ptr<Impl> _impl;
+};
+
+}  // namespace tracefeed::state
