@@ -1,0 +1,104 @@
+// tracefeed — one binary, every role. A thin main: parse the command line, load the config,
+// hand it to the Runtime, wait for SIGINT/SIGTERM.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "apps/runtime.h"
+#include "config/config.h"
+
+#ifndef TRACEFEED_VERSION
+#define TRACEFEED_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using tracefeed::config::ParsedConfig;
+
+// Prints every config error as file:line:col: path: message. Returns false when there were any.
+bool report(const ParsedConfig& parsed) {
+  for (const auto& e : parsed.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "%zu error%s in %s\n", parsed.errors.size(), parsed.errors.size() == 1 ? "" : "s",
+                 parsed.config.source.c_str());
+  }
+  return parsed.ok();
+}
+
+// Blocks SIGINT and SIGTERM in this and every later thread, so that only sigwait sees them.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int run(const std::string& config_path) {
+  const sigset_t stop_signals = block_stop_signals();
+  ParsedConfig parsed = tracefeed::config::parse_config_file(config_path);
+  if (!report(parsed)) return 1;
+
+  auto& clock = tracefeed::SystemClock::instance();
+  auto runtime = tracefeed::apps::Runtime::start(parsed.config, clock);
+  if (!runtime.is_ok()) {
+    spdlog::critical("tracefeed could not start: {}", runtime.status().to_string());
+    return 1;
+  }
+  std::printf("tracefeed is ready at %s (Kafka %s%s). Ctrl-C stops it.\n", (*runtime)->http_base_url().c_str(),
+              (*runtime)->kafka_bootstrap().c_str(), (*runtime)->embedded() ? ", embedded" : "");
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("received {}, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  (*runtime)->stop();
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+int validate_config(const std::string& path) {
+  ParsedConfig parsed = tracefeed::config::parse_config_file(path);
+  if (!report(parsed)) return 1;
+  const auto& c = parsed.config;
+  std::printf("%s: OK (%zu label schemas, %zu labeling sessions, %zu rules; Kafka %s)\n", path.c_str(),
+              c.label_schemas.size(), c.labeling_sessions.size(), c.rules.size(), c.kafka.brokers.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("tracefeed"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  CLI::App app{"tracefeed — stream human feedback on GenAI traces into review and evaluation", "tracefeed"};
+  app.require_subcommand(1);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+
+  std::string config_path = "config/tracefeed.yaml";
+  auto* run_cmd = app.add_subcommand("run", "Run every role in one process (embedded Kafka by default)");
+  run_cmd->add_option("-c,--config", config_path, "Configuration file")->capture_default_str();
+
+  std::string validate_path;
+  auto* validate_cmd = app.add_subcommand("validate-config", "Check a configuration file without starting anything");
+  validate_cmd->add_option("file", validate_path, "Configuration file")->required();
+
+  auto* version_cmd = app.add_subcommand("version", "Print the version");
+
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  if (*run_cmd) return run(config_path);
+  if (*validate_cmd) return validate_config(validate_path);
+  if (*version_cmd) {
+    std::printf("tracefeed %s\n", TRACEFEED_VERSION);
+    return 0;
+  }
+  return 2;
+}

@@ -1,0 +1,160 @@
+#include "apps/runtime.h"
+
+#include <spdlog/spdlog.h>
+
+#include "core/json_writer.h"
+#include "http/server.h"
+#include "kafka/admin.h"
+#include "kafka/embedded_broker.h"
+#include "state/store.h"
+#include "state/write_batch.h"
+
+namespace tracefeed::apps {
+namespace {
+
+constexpr auto kAdminTimeout = std::chrono::seconds(15);
+constexpr std::string_view kMetaClusterId = "kafka.cluster_id";
+
+}  // namespace
+
+Topics Topics::with_prefix(const std::string& prefix) {
+  return Topics{prefix + "traces", prefix + "assessments", prefix + "review", prefix + "eval",
+                prefix + "dead-letter"};
+}
+
+Runtime::Runtime(Clock& clock) : _clock(clock) {}
+
+Runtime::~Runtime() { stop(); }
+
+Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, Clock& clock) {
+  std::unique_ptr<Runtime> rt(new Runtime(clock));
+  if (Status s = rt->start_all(config); !s.is_ok()) {
+    rt->stop();
+    return s;
+  }
+  return rt;
+}
+
+Status Runtime::start_all(const config::Config& config) {
+  _topics = Topics::with_prefix(config.kafka.topic_prefix);
+  TF_RETURN_IF_ERROR(start_kafka(config));
+  TF_RETURN_IF_ERROR(start_state(config));
+  TF_RETURN_IF_ERROR(start_http(config));
+  _started = true;
+  return Status::ok();
+}
+
+Status Runtime::start_kafka(const config::Config& config) {
+  const auto& k = config.kafka;
+  if (k.is_embedded()) {
+    TF_ASSIGN_OR_RETURN(_broker, kafka::EmbeddedBroker::start());
+    _bootstrap = _broker->bootstrap_servers();
+    spdlog::warn(
+        "kafka: embedded broker (librdkafka mock cluster) at {} — for trying tracefeed on one machine: its "
+        "log is in memory, lost on exit, and keeps only ~5 MiB per partition. Set kafka.brokers for production.",
+        _bootstrap);
+    for (const auto& topic : _topics.all()) {
+      TF_RETURN_IF_ERROR(_broker->create_topic(topic, k.partitions, 1).with_context("kafka: create " + topic));
+    }
+  } else {
+    _bootstrap = k.brokers;
+  }
+
+  kafka::ClientOptions client;
+  client.brokers = _bootstrap;
+  client.client_id = "tracefeed-admin";
+  client.properties = k.properties;
+  for (const auto& [prop, env] : k.properties_env) {
+    const char* v = std::getenv(env.c_str());
+    if (!v) return Status::invalid_argument("kafka.properties_env." + prop + ": environment variable " + env + " is not set");
+    client.properties[prop] = v;
+  }
+  TF_ASSIGN_OR_RETURN(_admin, kafka::Admin::create(client));
+  if (!_broker) {
+    std::vector<kafka::TopicSpec> specs;
+    for (const auto& topic : _topics.all()) {
+      specs.push_back({topic, k.partitions, k.replication_factor, {}});
+    }
+    TF_RETURN_IF_ERROR(_admin->create_topics(specs, kAdminTimeout).with_context("kafka: create topics"));
+  }
+  // traces and assessments must be co-partitioned: a trace and its feedback meet in one
+  // partition only when both topics have the same partition count.
+  TF_ASSIGN_OR_RETURN(int trace_parts, _admin->describe_topic_partitions(_topics.traces, kAdminTimeout));
+  TF_ASSIGN_OR_RETURN(int assess_parts, _admin->describe_topic_partitions(_topics.assessments, kAdminTimeout));
+  if (trace_parts != assess_parts) {
+    return Status::invalid_argument("kafka: " + _topics.traces + " has " + std::to_string(trace_parts) +
+                                    " partitions but " + _topics.assessments + " has " + std::to_string(assess_parts) +
+                                    "; they must match so a trace and its feedback meet in one partition");
+  }
+  TF_ASSIGN_OR_RETURN(_cluster_id, _admin->cluster_id(kAdminTimeout));
+  spdlog::info("kafka: cluster {} at {}, {} partitions per topic", _cluster_id, _bootstrap, trace_parts);
+  return Status::ok();
+}
+
+Status Runtime::start_state(const config::Config& config) {
+  state::StoreOptions options;
+  options.path = config.state.dir;
+  options.memory_budget_bytes = config.state.memory_budget_bytes;
+  TF_ASSIGN_OR_RETURN(_store, state::Store::open(options, _clock));
+  // Offsets are stored per cluster id: a new cluster (e.g. a restarted embedded broker) starts
+  // from its own beginning and is never confused with the old one.
+  TF_ASSIGN_OR_RETURN(auto previous, _store->get(state::Family::meta, kMetaClusterId));
+  if (previous && *previous != _cluster_id) {
+    spdlog::warn("state: Kafka cluster changed from {} to {}; offsets of the old cluster are not used",
+                 *previous, _cluster_id);
+  }
+  state::WriteBatch batch(*_store);
+  batch.put(state::Family::meta, kMetaClusterId, _cluster_id);
+  TF_RETURN_IF_ERROR(_store->write(batch));
+  spdlog::info("state: RocksDB at {} (memory budget {} MiB)", config.state.dir, config.state.memory_budget_bytes >> 20);
+  return Status::ok();
+}
+
+Status Runtime::start_http(const config::Config& config) {
+  http::ServerOptions options;
+  options.listen = config.http.listen;
+  options.body_limit_bytes = config.http.body_limit_bytes;
+  _http = std::make_unique<http::Server>(options);
+  _http->route("GET", "/healthz", [](const http::Request&, http::Response& res) {
+    res.json(200, R"({"status":"ok"})");
+  });
+  _http->route("GET", "/readyz", [this](const http::Request&, http::Response& res) {
+    if (ready()) {
+      res.json(200, R"({"status":"ready"})");
+    } else {
+      http::write_error(res, Status::unavailable("not ready: Kafka unreachable or still starting"));
+    }
+  });
+  TF_RETURN_IF_ERROR(_http->start());
+  spdlog::info("http: listening on {}", _http->base_url());
+  return Status::ok();
+}
+
+bool Runtime::ready() {
+  if (!_started) return false;
+  // Probe the broker at most once a second; readiness probes come often.
+  const int64_t now = _clock.monotonic_ns();
+  if (now - _last_ready_check_ns.load() < 1'000'000'000) return _last_ready.load();
+  _last_ready_check_ns = now;
+  const bool ok = _admin && _admin->cluster_id(std::chrono::seconds(2)).is_ok() && _store;
+  _last_ready = ok;
+  return ok;
+}
+
+std::string Runtime::http_base_url() const { return _http ? _http->base_url() : std::string(); }
+
+void Runtime::stop() {
+  _started = false;
+  if (_http) {
+    _http->stop();
+    _http.reset();
+  }
+  if (_store) {
+    if (Status s = _store->close(); !s.is_ok()) spdlog::error("state: close: {}", s.to_string());
+    _store.reset();
+  }
+  _admin.reset();
+  _broker.reset();
+}
+
+}  // namespace tracefeed::apps

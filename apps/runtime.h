@@ -1,0 +1,76 @@
+#pragma once
+// The one wiring file: builds every component from a validated Config, starts them in
+// dependency order and stops them in reverse. Libraries never construct their own
+// dependencies; they get them here, through constructors.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/result.h"
+
+namespace tracefeed::kafka {
+class EmbeddedBroker;
+class Admin;
+}  // namespace tracefeed::kafka
+namespace tracefeed::state {
+class Store;
+}
+namespace tracefeed::http {
+class Server;
+}
+
+namespace tracefeed::apps {
+
+// Topic names for a prefix ("tracefeed." → "tracefeed.traces", ...).
+struct Topics {
+  std::string traces, assessments, review, eval, dead_letter;
+  static Topics with_prefix(const std::string& prefix);
+  std::vector<std::string> all() const { return {traces, assessments, review, eval, dead_letter}; }
+};
+
+class Runtime {
+ public:
+  // Starts every role of `tracefeed run`. On error, whatever was started is stopped again.
+  [[nodiscard]] static Result<std::unique_ptr<Runtime>> start(const config::Config& config, Clock& clock);
+  ~Runtime();  // stop()
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Stops in reverse order of start: HTTP first (no new work), then consumers and producers
+  // (flushed), then state (closed cleanly), then the embedded broker. Idempotent.
+  void stop();
+
+  const std::string& kafka_bootstrap() const noexcept { return _bootstrap; }
+  const std::string& cluster_id() const noexcept { return _cluster_id; }
+  std::string http_base_url() const;
+  bool embedded() const noexcept { return _broker != nullptr; }
+  const Topics& topics() const noexcept { return _topics; }
+
+ private:
+  explicit Runtime(Clock& clock);
+  Status start_all(const config::Config& config);
+  Status start_kafka(const config::Config& config);
+  Status start_state(const config::Config& config);
+  Status start_http(const config::Config& config);
+  // Broker reachable (metadata within a short timeout) and state open.
+  bool ready();
+
+  Clock& _clock;
+  Topics _topics;
+  std::string _bootstrap;
+  std::string _cluster_id;
+  std::unique_ptr<kafka::EmbeddedBroker> _broker;
+  std::unique_ptr<kafka::Admin> _admin;
+  std::unique_ptr<state::Store> _store;
+  std::unique_ptr<http::Server> _http;
+  std::atomic<bool> _started{false};
+  std::atomic<int64_t> _last_ready_check_ns{0};
+  std::atomic<bool> _last_ready{false};
+};
+
+}  // namespace tracefeed::apps

@@ -1,0 +1,198 @@
+// e2e: the built `tracefeed` binary, as a user runs it.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <regex>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// A child process with stdout and stderr captured through pipes.
+class Child {
+ public:
+  explicit Child(std::vector<std::string> args) {
+    int out[2], err[2];
+    if (pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    posix_spawn_file_actions_addclose(&fa, err[0]);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawn(&_pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) throw std::runtime_error("spawn");
+    posix_spawn_file_actions_destroy(&fa);
+    close(out[1]);
+    close(err[1]);
+    _out = out[0];
+    _err = err[0];
+  }
+  ~Child() {
+    if (_pid > 0 && !_exited) {
+      kill(_pid, SIGKILL);
+      waitpid(_pid, nullptr, 0);
+    }
+    close(_out);
+    close(_err);
+  }
+
+  // Reads output until `pattern` matches stdout, or the deadline passes.
+  std::optional<std::smatch> wait_for_stdout(const std::regex& pattern, std::chrono::seconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      std::smatch m;
+      if (std::regex_search(stdout_text, m, pattern)) return m;
+      if (!pump(deadline)) break;
+    }
+    std::smatch m;
+    if (std::regex_search(stdout_text, m, pattern)) return m;
+    return std::nullopt;
+  }
+
+  // Waits for exit; returns the exit status or nullopt on timeout.
+  std::optional<int> wait_exit(std::chrono::seconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      int status = 0;
+      pid_t r = waitpid(_pid, &status, WNOHANG);
+      if (r == _pid) {
+        _exited = true;
+        while (pump(Clock::now() + std::chrono::milliseconds(100))) {
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      pump(std::min(deadline, Clock::now() + std::chrono::milliseconds(50)));
+    }
+    return std::nullopt;
+  }
+
+  void signal(int sig) { kill(_pid, sig); }
+
+  std::string stdout_text, stderr_text;
+
+ private:
+  // Reads whatever is available until the deadline; false once both pipes are closed.
+  bool pump(Clock::time_point deadline) {
+    pollfd fds[2] = {{_out, POLLIN, 0}, {_err, POLLIN, 0}};
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (poll(fds, 2, static_cast<int>(std::max<int64_t>(ms, 0))) <= 0) return true;
+    bool open = false;
+    char buf[4096];
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].revents & (POLLIN | POLLHUP)) {
+        ssize_t n = read(fds[i].fd, buf, sizeof buf);
+        if (n > 0) {
+          (i == 0 ? stdout_text : stderr_text).append(buf, static_cast<size_t>(n));
+          open = true;
+        }
+      } else {
+        open = true;
+      }
+    }
+    return open;
+  }
+
+  pid_t _pid = -1;
+  int _out = -1, _err = -1;
+  bool _exited = false;
+};
+
+class BinaryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    _dir = fs::temp_directory_path() / ("tracefeed-e2e-" + std::to_string(getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(_dir);
+    fs::create_directories(_dir);
+  }
+  void TearDown() override { fs::remove_all(_dir); }
+
+  fs::path write(const std::string& name, const std::string& text) {
+    fs::path p = _dir / name;
+    std::ofstream(p) << text;
+    return p;
+  }
+
+  fs::path _dir;
+};
+
+TEST_F(BinaryTest, RunStartsReadyAndStopsCleanlyOnSigterm) {
+  auto cfg = write("tracefeed.yaml", "kafka: {brokers: embedded, partitions: 2}\nstate: {dir: \"" +
+                                         (_dir / "state").string() + "\"}\nhttp: {listen: \"127.0.0.1:0\"}\n");
+  Child child({TRACEFEED_BINARY, "run", "--config", cfg.string()});
+  auto m = child.wait_for_stdout(std::regex(R"(ready at (http://[0-9.]+:[0-9]+))"), std::chrono::seconds(30));
+  ASSERT_TRUE(m) << "stdout: " << child.stdout_text << "\nstderr: " << child.stderr_text;
+  const std::string url = (*m)[1];
+  httplib::Client client(url);
+  std::optional<int> status;
+  for (auto deadline = Clock::now() + std::chrono::seconds(20); Clock::now() < deadline;) {
+    auto r = client.Get("/readyz");
+    if (r && r->status == 200) {
+      status = 200;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // poll interval
+  }
+  EXPECT_EQ(status, 200);
+  EXPECT_NE(child.stderr_text.find("embedded broker"), std::string::npos) << child.stderr_text;
+  child.signal(SIGTERM);
+  auto code = child.wait_exit(std::chrono::seconds(30));
+  ASSERT_TRUE(code) << "did not exit after SIGTERM";
+  EXPECT_EQ(*code, 0) << child.stderr_text;
+  EXPECT_NE(child.stderr_text.find("stopped cleanly"), std::string::npos) << child.stderr_text;
+}
+
+TEST_F(BinaryTest, ValidateConfigAcceptsTheDocumentedDefault) {
+  Child child({TRACEFEED_BINARY, "validate-config", std::string(TRACEFEED_SOURCE_DIR) + "/config/tracefeed.yaml"});
+  auto code = child.wait_exit(std::chrono::seconds(30));
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 0) << child.stderr_text;
+  EXPECT_NE(child.stdout_text.find(": OK"), std::string::npos) << child.stdout_text;
+}
+
+TEST_F(BinaryTest, ValidateConfigNamesFileLineAndColumn) {
+  auto cfg = write("bad.yaml", "kafka:\n  brokers: embedded\n  partitionz: 3\nrules:\n  - name: r\n    filter: \"x = 1\"\n    sample_rate: 1.5\n");
+  Child child({TRACEFEED_BINARY, "validate-config", cfg.string()});
+  auto code = child.wait_exit(std::chrono::seconds(30));
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 1);
+  EXPECT_NE(child.stderr_text.find(cfg.string() + ":3:3:"), std::string::npos) << child.stderr_text;
+  EXPECT_NE(child.stderr_text.find(cfg.string() + ":7:18:"), std::string::npos) << child.stderr_text;
+}
+
+TEST_F(BinaryTest, RunWithABadConfigExitsWithTheErrors) {
+  auto cfg = write("bad.yaml", "http: {listen: nowhere}\n");
+  Child child({TRACEFEED_BINARY, "run", "--config", cfg.string()});
+  auto code = child.wait_exit(std::chrono::seconds(30));
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 1);
+  EXPECT_NE(child.stderr_text.find(cfg.string() + ":1:16:"), std::string::npos) << child.stderr_text;
+}
+
+TEST_F(BinaryTest, VersionAndHelp) {
+  Child version({TRACEFEED_BINARY, "version"});
+  EXPECT_EQ(version.wait_exit(std::chrono::seconds(10)), 0);
+  EXPECT_NE(version.stdout_text.find("tracefeed "), std::string::npos);
+  Child help({TRACEFEED_BINARY, "run", "--help"});
+  EXPECT_EQ(help.wait_exit(std::chrono::seconds(10)), 0);
+  EXPECT_NE(help.stdout_text.find("--config"), std::string::npos) << help.stdout_text;
+}
+
+}  // namespace
