@@ -17,11 +17,6 @@ constexpr std::string_view kMetaClusterId = "kafka.cluster_id";
 
 }  // namespace
 
-Topics Topics::with_prefix(const std::string& prefix) {
-  return Topics{prefix + "traces", prefix + "assessments", prefix + "review", prefix + "eval",
-                prefix + "dead-letter"};
-}
-
 Runtime::Runtime(Clock& clock) : _clock(clock) {}
 
 Runtime::~Runtime() { stop(); }

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "core/topics.h"
 
 namespace tracefeed::kafka {
 class EmbeddedBroker;
@@ -25,13 +26,6 @@ class Server;
 }
 
 namespace tracefeed::apps {
-
-// Topic names for a prefix ("tracefeed." → "tracefeed.traces", ...).
-struct Topics {
-  std::string traces, assessments, review, eval, dead_letter;
-  static Topics with_prefix(const std::string& prefix);
-  std::vector<std::string> all() const { return {traces, assessments, review, eval, dead_letter}; }
-};
 
 class Runtime {
  public:
