@@ -110,6 +110,13 @@ bool has_trailing_content(od::document& doc) {
   return doc.current_location().get(loc) == simdjson::SUCCESS;
 }
 
+// Key comparison with the literal's length known at compile time, so the compare is inlined as
+// a few loads instead of a memcmp call (keys are compared in long chains on the hot path).
+template <size_t N>
+inline bool key_is(std::string_view k, const char (&lit)[N]) noexcept {
+  return k.size() == N - 1 && __builtin_memcmp(k.data(), lit, N - 1) == 0;
+}
+
 // The parser state shared by the recursive functions below.
 struct Reader {
   const char* buffer_start = nullptr;
@@ -331,7 +338,7 @@ struct Reader {
       od::object obj;
       TF_RETURN_IF_ERROR(read_object(v, "status", obj));
       TF_RETURN_IF_ERROR(for_each_field(obj, "status", [&](std::string_view k, od::value& fv) {
-        return k == "code" ? read_string(fv, "status.code", code) : Status::ok();
+        return key_is(k, "code") ? read_string(fv, "status.code", code) : Status::ok();
       }));
     } else {
       TF_RETURN_IF_ERROR(read_string(v, "status", code));
@@ -352,22 +359,22 @@ struct Reader {
     od::object obj;
     TF_RETURN_IF_ERROR(read_object(v, "", obj));
     return for_each_field(obj, "", [&](std::string_view k, od::value& fv) -> Status {
-      if (k == "span_id") return read_string(fv, k, span.span_id);
-      if (k == "parent_span_id") return read_string(fv, k, span.parent_span_id);
-      if (k == "name") return read_string(fv, k, span.name);
-      if (k == "start_time_unix_nano") return read_int64(fv, k, span.start_time_unix_nano);
-      if (k == "end_time_unix_nano") return read_int64(fv, k, span.end_time_unix_nano);
-      if (k == "status") return read_span_status(fv, span.status);
-      if (k == "span_type") return read_string(fv, k, span.span_type);
-      if (k == "inputs") return read_json_text(fv, k, span.inputs);
-      if (k == "outputs") return read_json_text(fv, k, span.outputs);
-      if (k == "events") {
+      if (key_is(k, "span_id")) return read_string(fv, k, span.span_id);
+      if (key_is(k, "parent_span_id")) return read_string(fv, k, span.parent_span_id);
+      if (key_is(k, "name")) return read_string(fv, k, span.name);
+      if (key_is(k, "start_time_unix_nano")) return read_int64(fv, k, span.start_time_unix_nano);
+      if (key_is(k, "end_time_unix_nano")) return read_int64(fv, k, span.end_time_unix_nano);
+      if (key_is(k, "status")) return read_span_status(fv, span.status);
+      if (key_is(k, "span_type")) return read_string(fv, k, span.span_type);
+      if (key_is(k, "inputs")) return read_json_text(fv, k, span.inputs);
+      if (key_is(k, "outputs")) return read_json_text(fv, k, span.outputs);
+      if (key_is(k, "events")) {
         od::json_type t{};
         TF_RETURN_IF_ERROR(type_of(fv, k, t));
         if (t != od::json_type::array) return field_error(k, "expected an array");
         return read_json_text(fv, k, span.events);
       }
-      if (k == "attributes") {
+      if (key_is(k, "attributes")) {
         od::object attrs;
         TF_RETURN_IF_ERROR(read_object(fv, k, attrs));
         span.attributes.clear();
@@ -384,16 +391,16 @@ struct Reader {
     od::object obj;
     TF_RETURN_IF_ERROR(read_object(v, "", obj));
     return for_each_field(obj, "", [&](std::string_view k, od::value& fv) -> Status {
-      if (k == "trace_id") return read_string(fv, k, info.trace_id);
-      if (k == "client_request_id") return read_string(fv, k, info.client_request_id);
-      if (k == "trace_location") return read_json_text(fv, k, info.trace_location);
-      if (k == "request_time") return read_timestamp(fv, k, info.request_time);
-      if (k == "execution_duration") return read_duration(fv, k, info.execution_duration_ns);
-      if (k == "request_preview") return read_string(fv, k, info.request_preview);
-      if (k == "response_preview") return read_string(fv, k, info.response_preview);
-      if (k == "trace_metadata") return read_string_map(fv, k, info.trace_metadata);
-      if (k == "tags") return read_string_map(fv, k, info.tags);
-      if (k == "state") {
+      if (key_is(k, "trace_id")) return read_string(fv, k, info.trace_id);
+      if (key_is(k, "client_request_id")) return read_string(fv, k, info.client_request_id);
+      if (key_is(k, "trace_location")) return read_json_text(fv, k, info.trace_location);
+      if (key_is(k, "request_time")) return read_timestamp(fv, k, info.request_time);
+      if (key_is(k, "execution_duration")) return read_duration(fv, k, info.execution_duration_ns);
+      if (key_is(k, "request_preview")) return read_string(fv, k, info.request_preview);
+      if (key_is(k, "response_preview")) return read_string(fv, k, info.response_preview);
+      if (key_is(k, "trace_metadata")) return read_string_map(fv, k, info.trace_metadata);
+      if (key_is(k, "tags")) return read_string_map(fv, k, info.tags);
+      if (key_is(k, "state")) {
         std::string s;
         TF_RETURN_IF_ERROR(read_string(fv, k, s));
         if (s == "OK") info.state = TraceState::ok;
@@ -403,7 +410,7 @@ struct Reader {
         else return field_error(k, "expected OK, ERROR or IN_PROGRESS, got " + quote_value(s));
         return Status::ok();
       }
-      if (k == "assessments") {
+      if (key_is(k, "assessments")) {
         od::array arr;
         if (auto err = fv.get_array().get(arr)) return json_error(k, err, "an array");
         size_t i = 0;
@@ -423,8 +430,8 @@ struct Reader {
     od::object obj;
     TF_RETURN_IF_ERROR(read_object(v, "", obj));
     return for_each_field(obj, "", [&](std::string_view k, od::value& fv) -> Status {
-      if (k == "trace_info") return prefix(read_trace_info(fv, trace.trace_info), k);
-      if (k == "spans") {
+      if (key_is(k, "trace_info")) return prefix(read_trace_info(fv, trace.trace_info), k);
+      if (key_is(k, "spans")) {
         od::array arr;
         if (auto err = fv.get_array().get(arr)) return json_error(k, err, "an array");
         size_t i = 0;
@@ -444,8 +451,8 @@ struct Reader {
     od::object obj;
     TF_RETURN_IF_ERROR(read_object(v, "", obj));
     return for_each_field(obj, "", [&](std::string_view k, od::value& fv) -> Status {
-      if (k == "source_id") return read_string(fv, k, src.source_id);
-      if (k == "source_type") {
+      if (key_is(k, "source_id")) return read_string(fv, k, src.source_id);
+      if (key_is(k, "source_type")) {
         std::string s;
         TF_RETURN_IF_ERROR(read_string(fv, k, s));
         if (s == "HUMAN") src.source_type = SourceType::human;
@@ -463,14 +470,14 @@ struct Reader {
     od::object obj;
     TF_RETURN_IF_ERROR(read_object(v, "", obj));
     return for_each_field(obj, "", [&](std::string_view k, od::value& fv) -> Status {
-      if (k == "value") return read_json_text(fv, k, fb.value);
-      if (k == "error") {
+      if (key_is(k, "value")) return read_json_text(fv, k, fb.value);
+      if (key_is(k, "error")) {
         od::object eo;
         TF_RETURN_IF_ERROR(read_object(fv, k, eo));
         AssessmentError& e = fb.error.emplace();
         return for_each_field(eo, k, [&](std::string_view ek, od::value& ev) -> Status {
-          if (ek == "error_code") return prefix(read_string(ev, ek, e.error_code), "error");
-          if (ek == "error_message") return prefix(read_string(ev, ek, e.error_message), "error");
+          if (key_is(ek, "error_code")) return prefix(read_string(ev, ek, e.error_code), "error");
+          if (key_is(ek, "error_message")) return prefix(read_string(ev, ek, e.error_message), "error");
           return Status::ok();
         });
       }
@@ -482,15 +489,15 @@ struct Reader {
     od::object obj;
     TF_RETURN_IF_ERROR(read_object(v, "", obj));
     return for_each_field(obj, "", [&](std::string_view k, od::value& fv) -> Status {
-      if (k == "value") return read_json_text(fv, k, ex.value);
-      if (k == "serialized_value") {
+      if (key_is(k, "value")) return read_json_text(fv, k, ex.value);
+      if (key_is(k, "serialized_value")) {
         od::object so;
         TF_RETURN_IF_ERROR(read_object(fv, k, so));
         std::string format = "JSON_FORMAT", text;
         bool has_value = false;
         TF_RETURN_IF_ERROR(for_each_field(so, k, [&](std::string_view sk, od::value& sv) -> Status {
-          if (sk == "serialization_format") return prefix(read_string(sv, sk, format), "serialized_value");
-          if (sk == "value") {
+          if (key_is(sk, "serialization_format")) return prefix(read_string(sv, sk, format), "serialized_value");
+          if (key_is(sk, "value")) {
             has_value = true;
             return prefix(read_string(sv, sk, text), "serialized_value");
           }
@@ -567,23 +574,23 @@ struct Reader {
     TF_RETURN_IF_ERROR(read_object(v, "", obj));
     using F = Assessment::Field;
     return for_each_field(obj, "", [&](std::string_view k, od::value& fv) -> Status {
-      if (k == "assessment_id") { a.present |= F::f_assessment_id; return read_string(fv, k, a.assessment_id); }
-      if (k == "assessment_name" || k == "name") { a.present |= F::f_name; return read_string(fv, "assessment_name", a.assessment_name); }
-      if (k == "trace_id") { a.present |= F::f_trace_id; return read_string(fv, k, a.trace_id); }
-      if (k == "span_id") { a.present |= F::f_span_id; return read_string(fv, k, a.span_id); }
-      if (k == "source") { a.present |= F::f_source; return prefix(read_source(fv, a.source), k); }
-      if (k == "create_time") { a.present |= F::f_create_time; return read_timestamp(fv, k, a.create_time); }
-      if (k == "last_update_time") { a.present |= F::f_last_update_time; return read_timestamp(fv, k, a.last_update_time); }
-      if (k == "rationale") { a.present |= F::f_rationale; return read_string(fv, k, a.rationale); }
-      if (k == "metadata") { a.present |= F::f_metadata; return read_string_map(fv, k, a.metadata); }
-      if (k == "overrides") { a.present |= F::f_overrides; return read_string(fv, k, a.overrides); }
-      if (k == "valid") { a.present |= F::f_valid; return read_bool(fv, k, a.valid); }
-      if (k == "feedback") {
+      if (key_is(k, "assessment_id")) { a.present |= F::f_assessment_id; return read_string(fv, k, a.assessment_id); }
+      if (key_is(k, "assessment_name") || key_is(k, "name")) { a.present |= F::f_name; return read_string(fv, "assessment_name", a.assessment_name); }
+      if (key_is(k, "trace_id")) { a.present |= F::f_trace_id; return read_string(fv, k, a.trace_id); }
+      if (key_is(k, "span_id")) { a.present |= F::f_span_id; return read_string(fv, k, a.span_id); }
+      if (key_is(k, "source")) { a.present |= F::f_source; return prefix(read_source(fv, a.source), k); }
+      if (key_is(k, "create_time")) { a.present |= F::f_create_time; return read_timestamp(fv, k, a.create_time); }
+      if (key_is(k, "last_update_time")) { a.present |= F::f_last_update_time; return read_timestamp(fv, k, a.last_update_time); }
+      if (key_is(k, "rationale")) { a.present |= F::f_rationale; return read_string(fv, k, a.rationale); }
+      if (key_is(k, "metadata")) { a.present |= F::f_metadata; return read_string_map(fv, k, a.metadata); }
+      if (key_is(k, "overrides")) { a.present |= F::f_overrides; return read_string(fv, k, a.overrides); }
+      if (key_is(k, "valid")) { a.present |= F::f_valid; return read_bool(fv, k, a.valid); }
+      if (key_is(k, "feedback")) {
         if (a.has(F::f_expectation)) return field_error(k, "an assessment has exactly one of feedback or expectation");
         a.present |= F::f_feedback;
         return prefix(read_feedback(fv, a.value.emplace<Feedback>()), k);
       }
-      if (k == "expectation") {
+      if (key_is(k, "expectation")) {
         if (a.has(F::f_feedback)) return field_error(k, "an assessment has exactly one of feedback or expectation");
         a.present |= F::f_expectation;
         return prefix(read_expectation(fv, a.value.emplace<Expectation>(), *inner_parser), k);
@@ -597,9 +604,9 @@ struct Reader {
     TF_RETURN_IF_ERROR(read_object(v, "", obj));
     bool has_payload = false;
     return for_each_field(obj, "", [&](std::string_view k, od::value& fv) -> Status {
-      if (k == "event_id") return read_string(fv, k, e.event_id);
-      if (k == "time") return read_timestamp(fv, k, e.time);
-      if (k == "type") {
+      if (key_is(k, "event_id")) return read_string(fv, k, e.event_id);
+      if (key_is(k, "time")) return read_timestamp(fv, k, e.time);
+      if (key_is(k, "type")) {
         std::string_view s;
         if (auto err = fv.get_string().get(s)) return json_error(k, err, "a string");
         has_type = true;
@@ -610,10 +617,10 @@ struct Reader {
         else return field_error(k, "expected trace, assessment, assessment_update or assessment_delete, got " + quote_value(s));
         return Status::ok();
       }
-      if (k == "trace" || k == "assessment") {
+      if (key_is(k, "trace") || key_is(k, "assessment")) {
         if (has_payload) return field_error(k, "an event carries exactly one of trace or assessment");
         has_payload = true;
-        if (k == "trace") return prefix(read_trace(fv, reuse<Trace>(e.payload)), k);
+        if (key_is(k, "trace")) return prefix(read_trace(fv, reuse<Trace>(e.payload)), k);
         return prefix(read_assessment(fv, reuse<Assessment>(e.payload)), k);
       }
       return Status::ok();

@@ -5,11 +5,17 @@
 namespace tracefeed {
 namespace {
 
+// Branch-free over the whole string (ids are checked on every event): OR together a "bad"
+// flag per character instead of returning at the first bad one.
 bool all_lower_hex(std::string_view s) noexcept {
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  unsigned bad = 0;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    const unsigned digit = static_cast<unsigned>(c - '0') < 10u;
+    const unsigned hex = static_cast<unsigned>(c - 'a') < 6u;
+    bad |= !(digit | hex);
   }
-  return true;
+  return bad == 0;
 }
 
 uint64_t splitmix64(uint64_t& x) noexcept {
