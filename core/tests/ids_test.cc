@@ -34,6 +34,16 @@ TEST(Ids, GeneratedIdsAreValidAndDistinct) {
   EXPECT_NE(new_event_id(), new_event_id());
 }
 
+TEST(Ids, DerivedAssessmentIdsAreStable) {
+  EXPECT_EQ(assessment_id_from("ev-1"), assessment_id_from("ev-1"));
+  EXPECT_NE(assessment_id_from("ev-1"), assessment_id_from("ev-2"));
+  EXPECT_TRUE(is_assessment_id(assessment_id_from("ev-1")));
+  // Fixed vectors: ids and sampling decisions must not change between versions.
+  EXPECT_EQ(stable_hash64("tr-0123456789abcdef0123456789abcdef"), 886961448930036182ULL);
+  EXPECT_EQ(assessment_id_from("ev-1"), "a-940b4c52c8f9233bade9b56c1440d798");
+  EXPECT_NE(stable_hash64("abc"), stable_hash64("abd"));
+}
+
 TEST(Ids, SameSeedSameStream) {
   IdGenerator a(7), b(7);
   EXPECT_EQ(a.trace_id(), b.trace_id());
