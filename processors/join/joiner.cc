@@ -1,0 +1,189 @@
+#include "processors/join/joiner.h"
+
+#include "core/ids.h"
+#include "processors/join/trace_merge.h"
+#include "state/family.h"
+#include "state/keys.h"
+#include "state/write_batch.h"
+
+namespace tracefeed::join {
+
+using state::Family;
+
+std::string override_marker_key(std::string_view trace_id, std::string_view overridden_id) {
+  std::string k = "ovr";
+  k.push_back(state::key_separator);
+  k += trace_id;
+  k.push_back(state::key_separator);
+  k += overridden_id;
+  return k;
+}
+
+ApplyResult Joiner::apply(const Envelope& e, int64_t event_time_ns, state::WriteBatch& batch) {
+  if (!e.event_id.empty()) {
+    auto seen = batch.get(Family::dedup, e.event_id);
+    if (!seen.is_ok()) return {ApplyResult::Kind::rejected, seen.status(), 0};
+    if (seen->has_value()) return {ApplyResult::Kind::duplicate, Status::ok(), 0};
+  }
+  const int64_t time_ns = e.time != 0 ? e.time : event_time_ns;
+  ApplyResult r;
+  switch (e.type) {
+    case EventType::trace: r = apply_trace(e.trace(), batch); break;
+    case EventType::assessment: r = apply_create(e, time_ns, batch); break;
+    case EventType::assessment_update: r = apply_update(e.assessment(), time_ns, batch); break;
+    case EventType::assessment_delete: r = apply_delete(e.assessment(), batch); break;
+  }
+  if (r.kind == ApplyResult::Kind::applied && !e.event_id.empty()) {
+    batch.mark_applied(e.event_id, Clock::time_point(std::chrono::duration_cast<Clock::time_point::duration>(
+                                       std::chrono::nanoseconds(time_ns))));
+  }
+  return r;
+}
+
+ApplyResult Joiner::apply_trace(const Trace& part, state::WriteBatch& batch) {
+  const std::string& id = part.trace_info.trace_id;
+  auto stored = batch.get(Family::traces, id);
+  if (!stored.is_ok()) return {ApplyResult::Kind::rejected, stored.status(), 0};
+  Trace trace;
+  int pending_delta = 0;
+  if (stored->has_value()) {
+    if (Status s = _parser.parse_trace(**stored, trace); !s.is_ok()) {
+      return {ApplyResult::Kind::rejected, Status::corruption("stored trace " + id + ": " + s.message()), 0};
+    }
+    merge_trace(trace, Trace(part));
+  } else {
+    trace = part;
+    trace.trace_info.assessments.clear();
+    // Feedback that came before its trace is joined now: clear its pending markers.
+    const std::string prefix = state::child_prefix(id);
+    Status scan = batch.scan_prefix(Family::pending, prefix, [&](std::string_view, std::string_view) {
+      --pending_delta;
+      return true;
+    });
+    if (!scan.is_ok()) return {ApplyResult::Kind::rejected, scan, 0};
+    if (pending_delta != 0) batch.erase_prefix(Family::pending, prefix);
+  }
+  derive_from_root(trace);
+  _json.clear();
+  JsonWriter w(_json);
+  write_json(w, trace);
+  batch.put(Family::traces, id, _json);
+  return {ApplyResult::Kind::applied, Status::ok(), pending_delta};
+}
+
+Result<std::optional<Assessment>> Joiner::load_assessment(state::WriteBatch& batch, const std::string& key) {
+  TF_ASSIGN_OR_RETURN(auto stored, batch.get(Family::assessments, key));
+  if (!stored) return std::optional<Assessment>();
+  Assessment a;
+  if (Status s = _parser.parse_assessment(*stored, a); !s.is_ok()) {
+    return Status::corruption("stored assessment: " + s.message());
+  }
+  return std::optional<Assessment>(std::move(a));
+}
+
+void Joiner::store_assessment(state::WriteBatch& batch, const std::string& key, const Assessment& a) {
+  _json.clear();
+  JsonWriter w(_json);
+  write_json(w, a);
+  batch.put(Family::assessments, key, _json);
+}
+
+ApplyResult Joiner::apply_create(const Envelope& e, int64_t time_ns, state::WriteBatch& batch) {
+  Assessment a = e.assessment();
+  if (a.assessment_id.empty()) {
+    // Deterministic, so a replay names it the same; event_id is unique per event (or, when a
+    // client sent none, the content stands in for it).
+    a.assessment_id = assessment_id_from(!e.event_id.empty() ? e.event_id : to_json(a));
+  }
+  if (a.create_time == 0) a.create_time = time_ns;
+  if (a.last_update_time == 0) a.last_update_time = a.create_time;
+  a.valid = true;
+  if (a.source.source_type == SourceType::unspecified && a.source.source_id.empty()) {
+    a.source = {SourceType::code, "default"};  // MLflow's default source
+  }
+  // An override that arrived before this assessment already replaced it.
+  auto marker = batch.get(Family::meta, override_marker_key(a.trace_id, a.assessment_id));
+  if (!marker.is_ok()) return {ApplyResult::Kind::rejected, marker.status(), 0};
+  if (marker->has_value()) a.valid = false;
+
+  if (!a.overrides.empty()) {
+    state::assign_child_key(_key2, a.trace_id, a.overrides);
+    auto old = load_assessment(batch, _key2);
+    if (!old.is_ok()) return {ApplyResult::Kind::rejected, old.status(), 0};
+    if (old->has_value()) {
+      (*old)->valid = false;
+      store_assessment(batch, _key2, **old);
+    } else {
+      batch.put(Family::meta, override_marker_key(a.trace_id, a.overrides), a.assessment_id);
+    }
+  }
+  state::assign_child_key(_key, a.trace_id, a.assessment_id);
+  store_assessment(batch, _key, a);
+
+  auto trace = batch.get(Family::traces, a.trace_id);
+  if (!trace.is_ok()) return {ApplyResult::Kind::rejected, trace.status(), 0};
+  if (!trace->has_value()) {
+    batch.put(Family::pending, _key, "");
+    return {ApplyResult::Kind::applied, Status::ok(), 1};
+  }
+  return {};
+}
+
+ApplyResult Joiner::apply_update(const Assessment& change, int64_t time_ns, state::WriteBatch& batch) {
+  using F = Assessment::Field;
+  state::assign_child_key(_key, change.trace_id, change.assessment_id);
+  auto stored = load_assessment(batch, _key);
+  if (!stored.is_ok()) return {ApplyResult::Kind::rejected, stored.status(), 0};
+  if (!stored->has_value()) {
+    return {ApplyResult::Kind::rejected,
+            Status::not_found("assessment " + change.assessment_id + " of trace " + change.trace_id + " does not exist"), 0};
+  }
+  Assessment& a = **stored;
+  if (change.has(F::f_name)) a.assessment_name = change.assessment_name;
+  if (change.has(F::f_span_id)) a.span_id = change.span_id;
+  if (change.has(F::f_source)) a.source = change.source;
+  if (change.has(F::f_rationale)) a.rationale = change.rationale;
+  if (change.has(F::f_metadata)) a.metadata = change.metadata;
+  if (change.has(F::f_feedback) || change.has(F::f_expectation)) {
+    if (change.has(F::f_feedback) != a.is_feedback()) {
+      return {ApplyResult::Kind::rejected,
+              Status::invalid_argument("assessment " + a.assessment_id + ": cannot change a " +
+                                       (a.is_feedback() ? "feedback into an expectation" : "expectation into a feedback")),
+              0};
+    }
+    a.value = change.value;
+  }
+  a.last_update_time = change.last_update_time != 0 ? change.last_update_time : time_ns;
+  store_assessment(batch, _key, a);
+  return {};
+}
+
+ApplyResult Joiner::apply_delete(const Assessment& target, state::WriteBatch& batch) {
+  state::assign_child_key(_key, target.trace_id, target.assessment_id);
+  auto stored = load_assessment(batch, _key);
+  if (!stored.is_ok()) return {ApplyResult::Kind::rejected, stored.status(), 0};
+  if (!stored->has_value()) return {};  // deleting what is not there is a no-op (idempotent)
+  batch.erase(Family::assessments, _key);
+  int pending_delta = 0;
+  auto pending = batch.get(Family::pending, _key);
+  if (!pending.is_ok()) return {ApplyResult::Kind::rejected, pending.status(), 0};
+  if (pending->has_value()) {
+    batch.erase(Family::pending, _key);
+    pending_delta = -1;
+  }
+  // Deleting an override restores the assessment it replaced, as in MLflow.
+  if (const std::string& overridden = (*stored)->overrides; !overridden.empty()) {
+    state::assign_child_key(_key2, target.trace_id, overridden);
+    auto old = load_assessment(batch, _key2);
+    if (!old.is_ok()) return {ApplyResult::Kind::rejected, old.status(), 0};
+    if (old->has_value()) {
+      (*old)->valid = true;
+      store_assessment(batch, _key2, **old);
+    } else {
+      batch.erase(Family::meta, override_marker_key(target.trace_id, overridden));
+    }
+  }
+  return {ApplyResult::Kind::applied, Status::ok(), pending_delta};
+}
+
+}  // namespace tracefeed::join

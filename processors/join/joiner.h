@@ -1,0 +1,58 @@
+#pragma once
+// Applies events to processor state: traces merge, assessments join their trace, overrides and
+// deletes follow MLflow's semantics, duplicates (same event_id) apply once.
+//
+// Deterministic: the same events in the same order make the same writes, whatever the wall
+// clock says (times come from the events), so replaying after a crash reproduces state exactly.
+//
+// Stored values are core's canonical JSON: `traces` holds {trace_info, spans} (no
+// assessments), `assessments` holds one assessment per key `<trace_id>\0<assessment_id>`,
+// `pending` marks assessments whose trace has not arrived, and `meta` keeps override markers
+// for an override that arrived before the assessment it replaces.
+//
+// Thread: a Joiner is used by one thread at a time (it owns a parser and scratch buffers).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/event_json.h"
+#include "core/model.h"
+#include "core/result.h"
+
+namespace tracefeed::state {
+class WriteBatch;
+}
+
+namespace tracefeed::join {
+
+struct ApplyResult {
+  enum class Kind { applied, duplicate, rejected };
+  Kind kind = Kind::applied;
+  Status error;          // for rejected: why (e.g. update of an unknown assessment)
+  int pending_delta = 0; // change in assessments waiting for their trace
+};
+
+class Joiner {
+ public:
+  // Applies `e` to `batch` (whose reads see its own earlier writes). `event_time_ns` is the
+  // envelope's time, or the Kafka record's timestamp when the envelope has none.
+  [[nodiscard]] ApplyResult apply(const Envelope& e, int64_t event_time_ns, state::WriteBatch& batch);
+
+ private:
+  ApplyResult apply_trace(const Trace& part, state::WriteBatch& batch);
+  ApplyResult apply_create(const Envelope& e, int64_t time_ns, state::WriteBatch& batch);
+  ApplyResult apply_update(const Assessment& change, int64_t time_ns, state::WriteBatch& batch);
+  ApplyResult apply_delete(const Assessment& target, state::WriteBatch& batch);
+  Result<std::optional<Assessment>> load_assessment(state::WriteBatch& batch, const std::string& key);
+  void store_assessment(state::WriteBatch& batch, const std::string& key, const Assessment& a);
+
+  EventParser _parser;
+  std::string _key, _key2, _json;  // reused scratch
+};
+
+// Key of an override marker in Family::meta: "ovr\0<trace_id>\0<overridden assessment id>".
+std::string override_marker_key(std::string_view trace_id, std::string_view overridden_id);
+
+}  // namespace tracefeed::join
