@@ -836,6 +836,30 @@ Status EventParser::parse_assessment(std::string_view json, Assessment& out) {
   return validate_assessment(out, EventType::assessment);
 }
 
+bool is_valid_utf8(std::string_view s) noexcept { return simdjson::validate_utf8(s.data(), s.size()); }
+
+std::string json_preview(const JsonText& json, size_t max_bytes) {
+  auto truncate = [max_bytes](std::string_view text) {
+    if (text.size() <= max_bytes) return std::string(text);
+    size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    return std::string(text.substr(0, cut));
+  };
+  if (json.empty()) return {};
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(json).get(root)) return truncate(json);
+  std::string_view sv;
+  if (root.get_string().get(sv) == simdjson::SUCCESS) return truncate(sv);
+  simdjson::dom::object obj;
+  if (root.get_object().get(obj) == simdjson::SUCCESS && obj.size() == 1) {
+    for (auto field : obj) {
+      if (field.value.get_string().get(sv) == simdjson::SUCCESS) return truncate(sv);
+    }
+  }
+  return truncate(json);
+}
+
 // ---- writers ------------------------------------------------------------------------------
 
 namespace {

@@ -56,6 +56,14 @@ class EventParser {
 [[nodiscard]] Status validate_assessment(const Assessment& a, EventType type, std::string_view path = "");
 [[nodiscard]] Status validate_envelope(const Envelope& e);
 
+// True when `s` is valid UTF-8 (SIMD-accelerated).
+[[nodiscard]] bool is_valid_utf8(std::string_view s) noexcept;
+
+// Human-readable preview of a JSON value, at most `max_bytes` (cut on a UTF-8 boundary): a
+// string shows as its text, an object with one string field as that string
+// ({"user_question": "What is MLflow?"} → What is MLflow?), anything else as its JSON.
+[[nodiscard]] std::string json_preview(const JsonText& json, size_t max_bytes);
+
 // Writers emit proto-JSON as MLflow does: default-valued fields are omitted, times are RFC 3339.
 void write_json(JsonWriter& w, const Span& span);
 void write_json(JsonWriter& w, const TraceInfo& info);
