@@ -6,6 +6,10 @@
 #include "http/server.h"
 #include "kafka/admin.h"
 #include "kafka/embedded_broker.h"
+#include "kafka/producer.h"
+#include "processors/join/join_processor.h"
+#include "processors/join/trace_reader.h"
+#include "processors/query/read_api.h"
 #include "state/store.h"
 #include "state/write_batch.h"
 
@@ -34,6 +38,7 @@ Status Runtime::start_all(const config::Config& config) {
   _topics = Topics::with_prefix(config.kafka.topic_prefix);
   TF_RETURN_IF_ERROR(start_kafka(config));
   TF_RETURN_IF_ERROR(start_state(config));
+  TF_RETURN_IF_ERROR(start_processors(config));
   TF_RETURN_IF_ERROR(start_http(config));
   _started = true;
   return Status::ok();
@@ -55,16 +60,16 @@ Status Runtime::start_kafka(const config::Config& config) {
     _bootstrap = k.brokers;
   }
 
-  kafka::ClientOptions client;
-  client.brokers = _bootstrap;
-  client.client_id = "tracefeed-admin";
-  client.properties = k.properties;
+  _client.brokers = _bootstrap;
+  _client.properties = k.properties;
   for (const auto& [prop, env] : k.properties_env) {
     const char* v = std::getenv(env.c_str());
     if (!v) return Status::invalid_argument("kafka.properties_env." + prop + ": environment variable " + env + " is not set");
-    client.properties[prop] = v;
+    _client.properties[prop] = v;
   }
-  TF_ASSIGN_OR_RETURN(_admin, kafka::Admin::create(client));
+  kafka::ClientOptions admin_client = _client;
+  admin_client.client_id = "tracefeed-admin";
+  TF_ASSIGN_OR_RETURN(_admin, kafka::Admin::create(admin_client));
   if (!_broker) {
     std::vector<kafka::TopicSpec> specs;
     for (const auto& topic : _topics.all()) {
@@ -83,6 +88,10 @@ Status Runtime::start_kafka(const config::Config& config) {
   }
   TF_ASSIGN_OR_RETURN(_cluster_id, _admin->cluster_id(kAdminTimeout));
   spdlog::info("kafka: cluster {} at {}, {} partitions per topic", _cluster_id, _bootstrap, trace_parts);
+  kafka::ProducerOptions po;
+  po.client = _client;
+  po.client.client_id = "tracefeed-producer";
+  TF_ASSIGN_OR_RETURN(_producer, kafka::Producer::create(po));
   return Status::ok();
 }
 
@@ -105,6 +114,17 @@ Status Runtime::start_state(const config::Config& config) {
   return Status::ok();
 }
 
+Status Runtime::start_processors(const config::Config&) {
+  join::JoinProcessorOptions jo;
+  jo.topics = _topics;
+  jo.cluster_id = _cluster_id;
+  _join = std::make_unique<join::JoinProcessor>(jo, _client, *_store, _producer.get(), _clock);
+  TF_RETURN_IF_ERROR(_join->start().with_context("join"));
+  _reader = std::make_unique<join::TraceReader>(*_store);
+  spdlog::info("join: consuming {} and {} (group {})", _topics.traces, _topics.assessments, jo.group_id);
+  return Status::ok();
+}
+
 Status Runtime::start_http(const config::Config& config) {
   http::ServerOptions options;
   options.listen = config.http.listen;
@@ -120,6 +140,7 @@ Status Runtime::start_http(const config::Config& config) {
       http::write_error(res, Status::unavailable("not ready: Kafka unreachable or still starting"));
     }
   });
+  query::register_read_routes(*_http, *_reader, query::ReadApiOptions{});
   TF_RETURN_IF_ERROR(_http->start());
   spdlog::info("http: listening on {}", _http->base_url());
   return Status::ok();
@@ -143,6 +164,17 @@ void Runtime::stop() {
   if (_http) {
     _http->stop();
     _http.reset();
+  }
+  if (_join) {
+    _join->stop();
+    _join.reset();
+  }
+  _reader.reset();
+  if (_producer) {
+    if (Status s = _producer->close(std::chrono::seconds(10)); !s.is_ok()) {
+      spdlog::error("kafka: producer close: {}", s.to_string());
+    }
+    _producer.reset();
   }
   if (_store) {
     if (Status s = _store->close(); !s.is_ok()) spdlog::error("state: close: {}", s.to_string());

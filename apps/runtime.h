@@ -13,11 +13,17 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "core/topics.h"
+#include "kafka/client_options.h"
 
 namespace tracefeed::kafka {
 class EmbeddedBroker;
 class Admin;
+class Producer;
 }  // namespace tracefeed::kafka
+namespace tracefeed::join {
+class JoinProcessor;
+class TraceReader;
+}  // namespace tracefeed::join
 namespace tracefeed::state {
 class Store;
 }
@@ -35,8 +41,8 @@ class Runtime {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  // Stops in reverse order of start: HTTP first (no new work), then consumers and producers
-  // (flushed), then state (closed cleanly), then the embedded broker. Idempotent.
+  // Stops in reverse order of start: HTTP first (no new work), then the processors, then the
+  // producer (flushed), then state (closed cleanly), then the embedded broker. Idempotent.
   void stop();
 
   const std::string& kafka_bootstrap() const noexcept { return _bootstrap; }
@@ -44,12 +50,14 @@ class Runtime {
   std::string http_base_url() const;
   bool embedded() const noexcept { return _broker != nullptr; }
   const Topics& topics() const noexcept { return _topics; }
+  join::JoinProcessor* join_processor() const noexcept { return _join.get(); }
 
  private:
   explicit Runtime(Clock& clock);
   Status start_all(const config::Config& config);
   Status start_kafka(const config::Config& config);
   Status start_state(const config::Config& config);
+  Status start_processors(const config::Config& config);
   Status start_http(const config::Config& config);
   // Broker reachable (metadata within a short timeout) and state open.
   bool ready();
@@ -61,6 +69,10 @@ class Runtime {
   std::unique_ptr<kafka::EmbeddedBroker> _broker;
   std::unique_ptr<kafka::Admin> _admin;
   std::unique_ptr<state::Store> _store;
+  kafka::ClientOptions _client;
+  std::unique_ptr<kafka::Producer> _producer;  // shared by the gateway and dead-lettering
+  std::unique_ptr<join::JoinProcessor> _join;
+  std::unique_ptr<join::TraceReader> _reader;
   std::unique_ptr<http::Server> _http;
   std::atomic<bool> _started{false};
   std::atomic<int64_t> _last_ready_check_ns{0};

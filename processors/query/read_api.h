@@ -1,0 +1,33 @@
+#pragma once
+// Read APIs served from processor state (PRODUCT.md §4, MLflow-compatible paths):
+//   GET /api/3.0/mlflow/traces/{trace_id}                              → {trace: {trace_info}}
+//   GET /api/3.0/mlflow/traces/get?trace_id=                           → {trace: {trace_info, spans}}
+//   GET /api/3.0/mlflow/traces/{trace_id}/assessments/{assessment_id}  → {assessment}
+//
+// Read-your-writes: the join applies events asynchronously (milliseconds behind the gateway's
+// acknowledgement), so a read that finds nothing waits up to `read_your_writes_wait` for the
+// processor before answering 404. MLflow's override_feedback reads an assessment right after
+// creating it; this makes that work without a client-side retry.
+
+#include <chrono>
+
+#include "core/clock.h"
+
+namespace tracefeed::http {
+class Server;
+}
+namespace tracefeed::join {
+class TraceReader;
+}
+
+namespace tracefeed::query {
+
+struct ReadApiOptions {
+  // Longest wait for a not-yet-applied trace or assessment before 404. Default: 2 s.
+  std::chrono::milliseconds read_your_writes_wait{2000};
+};
+
+// Registers the routes; `reader` must outlive the server. Handlers run on HTTP worker threads.
+void register_read_routes(http::Server& server, const join::TraceReader& reader, ReadApiOptions options);
+
+}  // namespace tracefeed::query

@@ -1,0 +1,98 @@
+#include "processors/query/read_api.h"
+
+#include <httplib.h>
+
+#include <future>
+
+#include "http/server.h"
+#include "processors/join/joiner.h"
+#include "processors/join/tests/test_support.h"
+#include "processors/join/trace_reader.h"
+#include "state/write_batch.h"
+
+namespace tracefeed::query {
+namespace {
+
+using namespace join::testing;
+
+class ReadApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    http::ServerOptions o;
+    o.listen = "127.0.0.1:0";
+    _server = std::make_unique<http::Server>(o);
+    register_read_routes(*_server, _reader, ReadApiOptions{std::chrono::milliseconds(300)});
+    ASSERT_TRUE(_server->start().is_ok());
+    _client = std::make_unique<httplib::Client>("127.0.0.1", _server->port());
+  }
+  void apply(const std::string& json) {
+    state::WriteBatch batch(*_store);
+    (void)_joiner.apply(parse(json), 1'700'000'000'000'000'000, batch);
+    ASSERT_TRUE(_store->write(batch).is_ok());
+  }
+
+  ManualClock _clock;
+  TempStore _store{_clock};
+  join::Joiner _joiner;
+  join::TraceReader _reader{*_store};
+  std::unique_ptr<http::Server> _server;
+  std::unique_ptr<httplib::Client> _client;
+};
+
+TEST_F(ReadApiTest, GetTraceInfoWithAssessments) {
+  apply(trace_json("e1", root_span()));
+  apply(feedback_json("e2", "a-01", "false"));
+  auto r = _client->Get(std::string("/api/3.0/mlflow/traces/") + kTrace);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find(R"("trace":{"trace_info":{"trace_id":")" + std::string(kTrace)), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find(R"("assessments":[{"assessment_id":"a-01")"), std::string::npos) << r->body;
+  EXPECT_EQ(r->body.find(R"("spans")"), std::string::npos) << r->body;
+}
+
+TEST_F(ReadApiTest, GetTraceWithSpans) {
+  apply(trace_json("e1", root_span()));
+  auto r = _client->Get(std::string("/api/3.0/mlflow/traces/get?trace_id=") + kTrace);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find(R"("spans":[{"span_id":"00000000000000a1")"), std::string::npos) << r->body;
+}
+
+TEST_F(ReadApiTest, GetAssessment) {
+  apply(feedback_json("e2", "a-01", "false"));
+  auto r = _client->Get(std::string("/api/3.0/mlflow/traces/") + kTrace + "/assessments/a-01");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find(R"({"assessment":{"assessment_id":"a-01","assessment_name":"user_feedback")"), std::string::npos)
+      << r->body;
+}
+
+TEST_F(ReadApiTest, ErrorsNameTheProblem) {
+  auto missing = _client->Get(std::string("/api/3.0/mlflow/traces/") + kTrace);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_NE(missing->body.find("not found"), std::string::npos);
+  auto bad = _client->Get("/api/3.0/mlflow/traces/get?trace_id=nope");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("trace_id: expected"), std::string::npos) << bad->body;
+  auto no_param = _client->Get("/api/3.0/mlflow/traces/get");
+  ASSERT_TRUE(no_param);
+  EXPECT_EQ(no_param->status, 400);
+}
+
+TEST_F(ReadApiTest, ReadWaitsForTheProcessorToCatchUp) {
+  // The read starts before the event is applied and is answered once it is.
+  auto pending = std::async(std::launch::async, [&] {
+    httplib::Client c("127.0.0.1", _server->port());
+    return c.Get(std::string("/api/3.0/mlflow/traces/") + kTrace + "/assessments/a-01");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the read begin first
+  apply(feedback_json("e2", "a-01", "false"));
+  auto r = pending.get();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
+}  // namespace
+}  // namespace tracefeed::query
