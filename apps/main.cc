@@ -28,6 +28,13 @@ bool report(const ParsedConfig& parsed) {
   return parsed.ok();
 }
 
+// Config errors plus the rule filters' (which the config module cannot parse).
+ParsedConfig load_checked(const std::string& path) {
+  ParsedConfig parsed = tracefeed::config::parse_config_file(path);
+  if (parsed.ok()) parsed.errors = tracefeed::apps::compile_config_rules(parsed.config, nullptr);
+  return parsed;
+}
+
 // Blocks SIGINT and SIGTERM in this and every later thread, so that only sigwait sees them.
 sigset_t block_stop_signals() {
   sigset_t set;
@@ -40,7 +47,7 @@ sigset_t block_stop_signals() {
 
 int run(const std::string& config_path) {
   const sigset_t stop_signals = block_stop_signals();
-  ParsedConfig parsed = tracefeed::config::parse_config_file(config_path);
+  ParsedConfig parsed = load_checked(config_path);
   if (!report(parsed)) return 1;
 
   auto& clock = tracefeed::SystemClock::instance();
@@ -62,7 +69,7 @@ int run(const std::string& config_path) {
 }
 
 int validate_config(const std::string& path) {
-  ParsedConfig parsed = tracefeed::config::parse_config_file(path);
+  ParsedConfig parsed = load_checked(path);
   if (!report(parsed)) return 1;
   const auto& c = parsed.config;
   std::printf("%s: OK (%zu label schemas, %zu labeling sessions, %zu rules; Kafka %s)\n", path.c_str(),

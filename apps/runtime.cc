@@ -10,6 +10,8 @@
 #include "processors/join/join_processor.h"
 #include "processors/join/trace_reader.h"
 #include "processors/query/read_api.h"
+#include "processors/route/router.h"
+#include "processors/route/rules_api.h"
 #include "state/store.h"
 #include "state/write_batch.h"
 
@@ -20,6 +22,39 @@ constexpr auto kAdminTimeout = std::chrono::seconds(15);
 constexpr std::string_view kMetaClusterId = "kafka.cluster_id";
 
 }  // namespace
+
+std::vector<config::ConfigError> compile_config_rules(const config::Config& config, std::vector<route::Rule>* out) {
+  std::vector<config::ConfigError> errors;
+  for (size_t i = 0; i < config.rules.size(); ++i) {
+    const auto& r = config.rules[i];
+    std::vector<route::RuleAction> actions;
+    for (const auto& a : r.actions) {
+      route::RuleAction ra;
+      ra.kind = a.kind == config::ActionKind::eval      ? route::RuleAction::Kind::eval
+                : a.kind == config::ActionKind::webhook ? route::RuleAction::Kind::webhook
+                                                        : route::RuleAction::Kind::labeling_session;
+      ra.target = a.target;
+      actions.push_back(std::move(ra));
+    }
+    filter::ErrorPosition pos;
+    if (auto f = filter::parse_filter(r.filter, &pos); !f.is_ok()) {
+      config::Mark mark = r.filter_mark;
+      if (mark.known()) {
+        mark.column = pos.line == 1 ? mark.column + pos.column - 1 : pos.column;
+        mark.line += pos.line - 1;
+      }
+      errors.push_back({config.source, mark, "rules[" + std::to_string(i) + "].filter", route::filter_error_detail(f.status())});
+      continue;
+    }
+    auto rule = route::compile_rule(r.name, r.filter, r.sample_rate, r.priority, r.backfill, std::move(actions));
+    if (!rule.is_ok()) {
+      errors.push_back({config.source, r.filter_mark, "rules[" + std::to_string(i) + "]", rule.status().message()});
+      continue;
+    }
+    if (out) out->push_back(std::move(rule).value());
+  }
+  return errors;
+}
 
 Runtime::Runtime(Clock& clock) : _clock(clock) {}
 
@@ -114,14 +149,22 @@ Status Runtime::start_state(const config::Config& config) {
   return Status::ok();
 }
 
-Status Runtime::start_processors(const config::Config&) {
+Status Runtime::start_processors(const config::Config& config) {
+  std::vector<route::Rule> rules;
+  if (auto errors = compile_config_rules(config, &rules); !errors.empty()) return config::errors_to_status(errors);
+  _rules = std::make_unique<route::RuleSet>();
+  _registry = std::make_unique<route::RulesRegistry>(*_store, *_rules, std::move(rules));
+  TF_RETURN_IF_ERROR(_registry->load());
+  _router = std::make_unique<route::Router>(_topics, *_rules);
+
   join::JoinProcessorOptions jo;
   jo.topics = _topics;
   jo.cluster_id = _cluster_id;
-  _join = std::make_unique<join::JoinProcessor>(jo, _client, *_store, _producer.get(), _clock);
+  _join = std::make_unique<join::JoinProcessor>(jo, _client, *_store, _producer.get(), _router.get(), _clock);
   TF_RETURN_IF_ERROR(_join->start().with_context("join"));
   _reader = std::make_unique<join::TraceReader>(*_store);
-  spdlog::info("join: consuming {} and {} (group {})", _topics.traces, _topics.assessments, jo.group_id);
+  spdlog::info("join: consuming {} and {} (group {}), {} rules", _topics.traces, _topics.assessments, jo.group_id,
+               _rules->snapshot()->size());
   return Status::ok();
 }
 
@@ -141,6 +184,7 @@ Status Runtime::start_http(const config::Config& config) {
     }
   });
   query::register_read_routes(*_http, *_reader, query::ReadApiOptions{});
+  _registry->register_routes(*_http);
   TF_RETURN_IF_ERROR(_http->start());
   spdlog::info("http: listening on {}", _http->base_url());
   return Status::ok();
@@ -170,6 +214,9 @@ void Runtime::stop() {
     _join.reset();
   }
   _reader.reset();
+  _router.reset();
+  _registry.reset();
+  _rules.reset();
   if (_producer) {
     if (Status s = _producer->close(std::chrono::seconds(10)); !s.is_ok()) {
       spdlog::error("kafka: producer close: {}", s.to_string());

@@ -31,7 +31,19 @@ namespace tracefeed::http {
 class Server;
 }
 
+namespace tracefeed::route {
+struct Rule;
+class RuleSet;
+class Router;
+class RulesRegistry;
+}  // namespace tracefeed::route
+
 namespace tracefeed::apps {
+
+// Compiles the config's rules with the filter grammar. A bad filter is reported at its
+// file:line:col (the config loader cannot parse filters: the grammar lives above it).
+[[nodiscard]] std::vector<config::ConfigError> compile_config_rules(const config::Config& config,
+                                                                    std::vector<route::Rule>* out);
 
 class Runtime {
  public:
@@ -73,6 +85,9 @@ class Runtime {
   std::unique_ptr<kafka::Producer> _producer;  // shared by the gateway and dead-lettering
   std::unique_ptr<join::JoinProcessor> _join;
   std::unique_ptr<join::TraceReader> _reader;
+  std::unique_ptr<route::RuleSet> _rules;
+  std::unique_ptr<route::Router> _router;
+  std::unique_ptr<route::RulesRegistry> _registry;
   std::unique_ptr<http::Server> _http;
   std::atomic<bool> _started{false};
   std::atomic<int64_t> _last_ready_check_ns{0};

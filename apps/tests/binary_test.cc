@@ -177,6 +177,18 @@ TEST_F(BinaryTest, ValidateConfigNamesFileLineAndColumn) {
   EXPECT_NE(child.stderr_text.find(cfg.string() + ":7:18:"), std::string::npos) << child.stderr_text;
 }
 
+TEST_F(BinaryTest, ValidateConfigPointsIntoABadRuleFilter) {
+  auto cfg = write("bad.yaml", "rules:\n  - name: bad\n    filter: \"feedback.user_feedback == false\"\n    actions: [{eval: ds}]\n");
+  Child child({TRACEFEED_BINARY, "validate-config", cfg.string()});
+  auto code = child.wait_exit(std::chrono::seconds(30));
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 1);
+  // Line 3, column 37 is where "==" stands in the file.
+  EXPECT_NE(child.stderr_text.find(cfg.string() + ":3:37: rules[0].filter: column 24: expected an operator"),
+            std::string::npos)
+      << child.stderr_text;
+}
+
 TEST_F(BinaryTest, RunWithABadConfigExitsWithTheErrors) {
   auto cfg = write("bad.yaml", "http: {listen: nowhere}\n");
   Child child({TRACEFEED_BINARY, "run", "--config", cfg.string()});

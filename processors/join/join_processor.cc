@@ -2,19 +2,27 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unordered_set>
+
 #include "core/event_json.h"
 #include "core/json_writer.h"
 #include "core/time_format.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
+#include "processors/route/router.h"
 #include "state/store.h"
 #include "state/write_batch.h"
 
 namespace tracefeed::join {
 
 JoinProcessor::JoinProcessor(JoinProcessorOptions options, kafka::ClientOptions client, state::Store& store,
-                             kafka::Producer* dead_letter, Clock& clock)
-    : _options(std::move(options)), _client(std::move(client)), _store(store), _dead_letter(dead_letter), _clock(clock) {}
+                             kafka::Producer* producer, route::Router* router, Clock& clock)
+    : _options(std::move(options)),
+      _client(std::move(client)),
+      _store(store),
+      _producer(producer),
+      _router(router),
+      _clock(clock) {}
 
 JoinProcessor::~JoinProcessor() { stop(); }
 
@@ -102,6 +110,9 @@ Status JoinProcessor::process(std::vector<kafka::Message>& records) {
   std::map<std::pair<std::string, int32_t>, int64_t> next_offsets;
   int64_t pending_delta = 0;
   uint64_t applied = 0, duplicates = 0, malformed = 0, unapplied = 0;
+  std::vector<std::string> touched;  // traces whose state changed, in first-touch order
+  std::unordered_set<std::string> touched_set;
+  int64_t last_time_ns = 0;
   for (const auto& m : records) {
     next_offsets[{std::string(m.topic()), m.partition()}] = m.offset() + 1;
     if (Status s = _parser.parse_envelope(m.value(), _envelope); !s.is_ok()) {
@@ -112,7 +123,11 @@ Status JoinProcessor::process(std::vector<kafka::Message>& records) {
     const int64_t record_time_ns = m.timestamp_ms() > 0 ? m.timestamp_ms() * 1'000'000 : 0;
     ApplyResult r = _joiner.apply(_envelope, record_time_ns, batch);
     switch (r.kind) {
-      case ApplyResult::Kind::applied: ++applied; break;
+      case ApplyResult::Kind::applied:
+        ++applied;
+        last_time_ns = _envelope.time != 0 ? _envelope.time : record_time_ns;
+        if (touched_set.insert(_envelope.trace_id()).second) touched.push_back(_envelope.trace_id());
+        break;
       case ApplyResult::Kind::duplicate: ++duplicates; break;
       case ApplyResult::Kind::rejected:
         if (r.error.code() == ErrorCode::io_error || r.error.code() == ErrorCode::corruption) return r.error;
@@ -122,6 +137,7 @@ Status JoinProcessor::process(std::vector<kafka::Message>& records) {
     }
     pending_delta += r.pending_delta;
   }
+  if (_router && !touched.empty()) TF_RETURN_IF_ERROR(route_touched(touched, last_time_ns, batch));
   for (const auto& [tp, offset] : next_offsets) batch.set_offset(_options.cluster_id, tp.first, tp.second, offset);
   TF_RETURN_IF_ERROR(_store.write(batch));
 
@@ -145,8 +161,42 @@ Status JoinProcessor::process(std::vector<kafka::Message>& records) {
   return Status::ok();
 }
 
+Status JoinProcessor::route_touched(const std::vector<std::string>& touched, int64_t time_ns, state::WriteBatch& batch) {
+  std::vector<route::Output> outputs;
+  Trace joined;
+  for (const auto& trace_id : touched) {
+    bool present = false;
+    TF_RETURN_IF_ERROR(_joiner.load_joined(batch, trace_id, joined, present));
+    TF_RETURN_IF_ERROR(_router->route(joined, present, time_ns, batch, outputs));
+  }
+  if (outputs.empty() || !_producer) return Status::ok();
+  std::vector<kafka::ProduceRecord> records;
+  records.reserve(outputs.size());
+  for (const auto& o : outputs) records.push_back({o.topic, o.key, o.value, std::nullopt});
+  // At-least-once: outputs are acknowledged before the decisions and offsets are written. While
+  // Kafka refuses them, wait and retry (backpressure on the join) — never drop and move on.
+  for (int attempt = 0;; ++attempt) {
+    auto reports = _producer->produce_batch(records, std::chrono::seconds(30));
+    std::vector<kafka::ProduceRecord> failed;
+    Status first_error;
+    for (size_t i = 0; i < reports.size(); ++i) {
+      if (!reports[i].status.is_ok()) {
+        failed.push_back(records[i]);
+        if (first_error.is_ok()) first_error = reports[i].status;
+      }
+    }
+    if (failed.empty()) break;
+    if (_stopping) return Status::unavailable("join: stopping with unacknowledged outputs: " + first_error.to_string());
+    spdlog::warn("join: {} routed outputs not acknowledged ({}); retrying", failed.size(), first_error.to_string());
+    records = std::move(failed);
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 50 << std::min(attempt, 4))));
+  }
+  _stats.routed_outputs += outputs.size();
+  return Status::ok();
+}
+
 void JoinProcessor::dead_letter(const kafka::Message& m, const Status& why) {
-  if (!_dead_letter) return;
+  if (!_producer) return;
   std::string record;
   JsonWriter w(record);
   w.begin_object();
@@ -161,7 +211,7 @@ void JoinProcessor::dead_letter(const kafka::Message& m, const Status& why) {
   std::string_view raw = m.value().substr(0, 4096);
   if (is_valid_utf8(raw)) w.field("raw", raw);
   w.end_object();
-  if (Status s = _dead_letter->produce(_options.topics.dead_letter, m.key(), record); !s.is_ok()) {
+  if (Status s = _producer->produce(_options.topics.dead_letter, m.key(), record); !s.is_ok()) {
     spdlog::warn("join: dead-letter: {}", s.to_string());
   }
 }

@@ -34,6 +34,10 @@ class Message;
 class Producer;
 }  // namespace tracefeed::kafka
 
+namespace tracefeed::route {
+class Router;
+}
+
 namespace tracefeed::join {
 
 struct JoinProcessorOptions {
@@ -55,13 +59,15 @@ struct JoinStats {
   std::atomic<uint64_t> rejected_apply{0};      // valid envelope that cannot apply (e.g. update of unknown id)
   std::atomic<int64_t> pending_assessments{0};  // feedback waiting for its trace
   std::atomic<uint64_t> batches{0};
+  std::atomic<uint64_t> routed_outputs{0};      // review/eval events produced
 };
 
 class JoinProcessor {
  public:
-  // `dead_letter` (may be null) receives records that cannot be applied, with the reason.
+  // `producer` (may be null) receives routed outputs and dead-letter records; `router` (may be
+  // null: join only) evaluates rules over every trace a batch touched.
   JoinProcessor(JoinProcessorOptions options, kafka::ClientOptions client, state::Store& store,
-                kafka::Producer* dead_letter, Clock& clock);
+                kafka::Producer* producer, route::Router* router, Clock& clock);
   ~JoinProcessor();
   JoinProcessor(const JoinProcessor&) = delete;
   JoinProcessor& operator=(const JoinProcessor&) = delete;
@@ -80,12 +86,14 @@ class JoinProcessor {
  private:
   void run();
   Status process(std::vector<kafka::Message>& records);
+  Status route_touched(const std::vector<std::string>& touched, int64_t time_ns, state::WriteBatch& batch);
   void dead_letter(const kafka::Message& m, const Status& why);
 
   JoinProcessorOptions _options;
   kafka::ClientOptions _client;
   state::Store& _store;
-  kafka::Producer* _dead_letter;
+  kafka::Producer* _producer;
+  route::Router* _router;
   Clock& _clock;
   Joiner _joiner;
   EventParser _parser;

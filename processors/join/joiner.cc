@@ -40,6 +40,29 @@ ApplyResult Joiner::apply(const Envelope& e, int64_t event_time_ns, state::Write
   return r;
 }
 
+Status Joiner::load_joined(state::WriteBatch& batch, const std::string& trace_id, Trace& out, bool& present) {
+  TF_ASSIGN_OR_RETURN(auto stored, batch.get(Family::traces, trace_id));
+  present = stored.has_value();
+  if (present) {
+    if (Status s = _parser.parse_trace(*stored, out); !s.is_ok()) {
+      return Status::corruption("stored trace " + trace_id + ": " + s.message());
+    }
+  } else {
+    out = Trace{};
+    out.trace_info.trace_id = trace_id;
+  }
+  out.trace_info.assessments.clear();
+  Status inner;
+  TF_RETURN_IF_ERROR(batch.scan_prefix(Family::assessments, state::child_prefix(trace_id),
+                                       [&](std::string_view, std::string_view value) {
+                                         Assessment& a = out.trace_info.assessments.emplace_back();
+                                         inner = _parser.parse_assessment(value, a);
+                                         return inner.is_ok();
+                                       }));
+  if (!inner.is_ok()) return Status::corruption("stored assessment of " + trace_id + ": " + inner.message());
+  return Status::ok();
+}
+
 ApplyResult Joiner::apply_trace(const Trace& part, state::WriteBatch& batch) {
   const std::string& id = part.trace_info.trace_id;
   auto stored = batch.get(Family::traces, id);

@@ -40,6 +40,10 @@ class Joiner {
   // envelope's time, or the Kafka record's timestamp when the envelope has none.
   [[nodiscard]] ApplyResult apply(const Envelope& e, int64_t event_time_ns, state::WriteBatch& batch);
 
+  // The joined view of a trace as `batch` sees it: trace_info + spans + every assessment.
+  // `present` is false while only feedback has arrived (out.trace_info has just the id).
+  [[nodiscard]] Status load_joined(state::WriteBatch& batch, const std::string& trace_id, Trace& out, bool& present);
+
  private:
   ApplyResult apply_trace(const Trace& part, state::WriteBatch& batch);
   ApplyResult apply_create(const Envelope& e, int64_t time_ns, state::WriteBatch& batch);

@@ -55,7 +55,7 @@ class JoinProcessorTest : public ::testing::Test {
     o.topics = _topics;
     o.cluster_id = _cluster_id;
     o.group_id = "join-test";
-    auto p = std::make_unique<JoinProcessor>(o, _client, *_store, _producer.get(), _clock);
+    auto p = std::make_unique<JoinProcessor>(o, _client, *_store, _producer.get(), nullptr, _clock);
     EXPECT_TRUE(p->start().is_ok());
     return p;
   }
