@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <charconv>
 #include <thread>
 
@@ -101,11 +102,49 @@ struct Server::Impl {
   int port = 0;
   std::string host;
 
-  void adapt(const httplib::Request& in, httplib::Response& out, const Handler& handler) {
+  void adapt(const httplib::Request& in, httplib::Response& out, const Handler& handler,
+             const httplib::ContentReader* body_reader = nullptr) {
     Request req;
     req.method = in.method;
     req.path = in.path;
-    req.body = in.body;
+    if (body_reader) {
+      // httplib inflates gzip/deflate bodies before its own size check sees them, so a small
+      // compressed body could expand without bound. Read the (inflated) body here and stop at
+      // the limit: a zip bomb costs at most body_limit_bytes.
+      const size_t limit = options.body_limit_bytes;
+      bool too_large = false;
+      const bool read = (*body_reader)([&](const char* data, size_t n) {
+        if (req.body.size() + n > limit) {
+          too_large = true;
+          return false;
+        }
+        req.body.append(data, n);
+        return true;
+      });
+      // httplib's own check (on the bytes as sent) fails the read before our receiver runs.
+      if (!read && !too_large) {
+        const std::string length = in.get_header_value("Content-Length");
+        too_large = !length.empty() && std::strtoull(length.c_str(), nullptr, 10) > limit;
+      }
+      if (!read && !too_large) {
+        Response r;
+        write_error(r, Status::invalid_argument("could not read the request body (malformed encoding or connection closed)"));
+        out.status = r.status;
+        out.set_content(r.body, "application/json");
+        return;
+      }
+      if (too_large) {
+        Response r;
+        write_error(r, Status{ErrorCode::payload_too_large,
+                              "request body larger than the limit of " + std::to_string(limit) +
+                                  " bytes after decompression (http.body_limit)"});
+        out.status = r.status;
+        out.set_content(r.body, "application/json");
+        return;
+      }
+    } else {
+      req.body = in.body;
+    }
     for (size_t i = 1; i < in.matches.size(); ++i) req.path_params.push_back(in.matches[i].str());
     for (const auto& [k, v] : in.params) req.query.emplace_back(k, v);
     for (const auto& [k, v] : in.headers) req.headers.emplace_back(lower(k), v);
@@ -162,12 +201,19 @@ Server::Server(ServerOptions options) : _impl(std::make_unique<Impl>()) {
 Server::~Server() { stop(); }
 
 void Server::route(std::string_view method, std::string pattern, Handler handler) {
-  auto fn = [this, h = std::move(handler)](const httplib::Request& in, httplib::Response& out) { _impl->adapt(in, out, h); };
   auto& s = _impl->server;
+  if (method == "POST" || method == "PUT" || method == "PATCH") {
+    // Bodies are read through a content reader so the size limit applies after decompression.
+    httplib::Server::HandlerWithContentReader fn =
+        [this, h = std::move(handler)](const httplib::Request& in, httplib::Response& out,
+                                       const httplib::ContentReader& reader) { _impl->adapt(in, out, h, &reader); };
+    if (method == "POST") s.Post(pattern, fn);
+    else if (method == "PUT") s.Put(pattern, fn);
+    else s.Patch(pattern, fn);
+    return;
+  }
+  auto fn = [this, h = std::move(handler)](const httplib::Request& in, httplib::Response& out) { _impl->adapt(in, out, h); };
   if (method == "GET") s.Get(pattern, fn);
-  else if (method == "POST") s.Post(pattern, fn);
-  else if (method == "PUT") s.Put(pattern, fn);
-  else if (method == "PATCH") s.Patch(pattern, fn);
   else if (method == "DELETE") s.Delete(pattern, fn);
   else if (method == "OPTIONS") s.Options(pattern, fn);
 }

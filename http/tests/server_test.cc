@@ -53,6 +53,42 @@ TEST(HttpServer, OversizeBodyIs413) {
   EXPECT_NE(big->body.find("http.body_limit"), std::string::npos) << big->body;
 }
 
+TEST(HttpServer, GzipBodyIsLimitedAfterDecompression) {
+  // 64 KiB of zeros compress to well under the 1 KiB limit; inflated they are far over it.
+  Server server(test_options());
+  server.route("POST", "/echo", [](const Request& req, Response& res) { res.json(200, std::to_string(req.body.size())); });
+  ASSERT_TRUE(server.start().is_ok());
+  std::string zeros(64 * 1024, '0');
+  std::string gz;
+  {
+    httplib::detail::gzip_compressor c;
+    ASSERT_TRUE(c.compress(zeros.data(), zeros.size(), true, [&](const char* d, size_t n) {
+      gz.append(d, n);
+      return true;
+    }));
+  }
+  ASSERT_LT(gz.size(), 1024u);
+  httplib::Client client("127.0.0.1", server.port());
+  httplib::Headers headers{{"Content-Encoding", "gzip"}};
+  auto r = client.Post("/echo", headers, gz, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_NE(r->body.find("after decompression"), std::string::npos) << r->body;
+  // A small compressed body still arrives inflated.
+  std::string small_gz;
+  {
+    httplib::detail::gzip_compressor c;
+    ASSERT_TRUE(c.compress("{\"a\":1}", 7, true, [&](const char* d, size_t n) {
+      small_gz.append(d, n);
+      return true;
+    }));
+  }
+  auto ok = client.Post("/echo", headers, small_gz, "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(ok->body, "7");
+}
+
 TEST(HttpServer, ErrorsMapToStatusAndRetryAfter) {
   Response res;
   write_error(res, Status::unavailable("kafka: producer queue full"));
