@@ -81,6 +81,43 @@ TEST_F(ReadApiTest, ErrorsNameTheProblem) {
   EXPECT_EQ(no_param->status, 400);
 }
 
+TEST_F(ReadApiTest, SearchFiltersSortsAndPages) {
+  const std::string t2 = "tr-0123456789abcdef0123456789abcde2";
+  const std::string t3 = "tr-0123456789abcdef0123456789abcde3";
+  apply(trace_json("e1", root_span()));
+  apply(feedback_json("e2", "a-01", "false"));
+  apply(trace_json("e3", root_span(), t2));
+  apply(feedback_json("e4", "a-02", "true", "", t2));
+  apply(trace_json("e5", root_span(), t3));
+  apply(feedback_json("e6", "a-03", "false", "", t3));
+  auto r = _client->Post("/api/3.0/mlflow/traces/search",
+                         R"({"filter":"feedback.user_feedback = false","max_results":1,"order_by":["trace_id ASC"]})",
+                         "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  // "...de3" sorts before "...def"; the thumbs-up trace "...de2" is filtered out.
+  EXPECT_NE(r->body.find(R"({"traces":[{"trace_id":")" + t3), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find(R"("next_page_token":"1")"), std::string::npos) << r->body;
+  auto page2 = _client->Post("/api/3.0/mlflow/traces/search",
+                             R"({"filter":"feedback.user_feedback = false","max_results":1,"order_by":["trace_id ASC"],"page_token":"1"})",
+                             "application/json");
+  ASSERT_TRUE(page2);
+  EXPECT_NE(page2->body.find(std::string(R"({"traces":[{"trace_id":")") + kTrace), std::string::npos) << page2->body;
+  EXPECT_EQ(page2->body.find("next_page_token"), std::string::npos) << page2->body;
+
+  auto all = _client->Post("/api/3.0/mlflow/traces/search", R"({"locations":[{"type":"MLFLOW_EXPERIMENT","mlflow_experiment":{"experiment_id":"0"}}]})", "application/json");
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->status, 200);
+  size_t n = 0;
+  for (size_t pos = 0; (pos = all->body.find("\"trace_id\":\"tr-", pos)) != std::string::npos; ++pos) ++n;
+  EXPECT_GE(n, 3u);
+
+  auto bad = _client->Post("/api/3.0/mlflow/traces/search", R"({"filter":"feedback.user_feedback == false"})", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("column 24"), std::string::npos) << bad->body;
+}
+
 TEST_F(ReadApiTest, ReadWaitsForTheProcessorToCatchUp) {
   // The read starts before the event is applied and is answered once it is.
   auto pending = std::async(std::launch::async, [&] {
