@@ -9,6 +9,8 @@
 
 #include "apps/runtime.h"
 #include "config/config.h"
+#include "producers/emit/emit.h"
+#include "producers/emit/loadgen.h"
 
 #ifndef TRACEFEED_VERSION
 #define TRACEFEED_VERSION "0.0.0"
@@ -98,11 +100,54 @@ int main(int argc, char** argv) {
 
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
+  tracefeed::emit::EmitOptions emit_opts;
+  bool emit_no_progress = false, emit_no_validate = false;
+  auto* emit_cmd = app.add_subcommand("emit", "Send NDJSON event envelopes (files or - for stdin) to the gateway");
+  emit_cmd->add_option("files", emit_opts.files, "NDJSON files of envelopes; - reads stdin")->required();
+  emit_cmd->add_option("--url", emit_opts.url, "Gateway base URL")->capture_default_str();
+  emit_cmd->add_option("--batch-size", emit_opts.batch_size, "Envelopes per request")->capture_default_str();
+  emit_cmd->add_flag("--no-validate", emit_no_validate, "Send lines without parsing them locally first");
+  emit_cmd->add_flag("--no-progress", emit_no_progress, "Plain progress lines even on a TTY");
+
+  tracefeed::emit::LoadgenOptions lg;
+  double lg_duration_s = 10;
+  auto* loadgen_cmd = app.add_subcommand("loadgen", "Generate realistic trace + feedback traffic");
+  loadgen_cmd->add_option("--url", lg.url, "Gateway base URL (default target)")->capture_default_str();
+  loadgen_cmd->add_option("--kafka", lg.kafka_brokers, "Send straight to these Kafka brokers instead");
+  loadgen_cmd->add_option("--topic-prefix", lg.topic_prefix, "Kafka topic prefix")->capture_default_str();
+  loadgen_cmd->add_option("--output", lg.output, "Write NDJSON to this file (- = stdout) instead of sending");
+  loadgen_cmd->add_option("--rate", lg.rate, "Target events/s; 0 = as fast as possible")->capture_default_str();
+  loadgen_cmd->add_option("--duration", lg_duration_s, "Seconds to run (ignored with --count)")->capture_default_str();
+  loadgen_cmd->add_option("--count", lg.count, "Stop after this many events");
+  loadgen_cmd->add_option("--batch-size", lg.http_batch_size, "Events per HTTP request")->capture_default_str();
+  loadgen_cmd->add_option("--feedback-ratio", lg.traffic.feedback_ratio, "Share of traces with feedback")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  loadgen_cmd->add_option("--thumbs-down-ratio", lg.traffic.thumbs_down_ratio, "Share of feedback that is thumbs-down")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  loadgen_cmd->add_option("--feedback-first-ratio", lg.traffic.feedback_first_ratio, "Share of feedback sent before its trace")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  loadgen_cmd->add_option("--duplicate-ratio", lg.traffic.duplicate_ratio, "Share of events sent twice (same event_id)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  loadgen_cmd->add_option("--seed", lg.traffic.seed, "Seed for ids and choices")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
 
   if (*run_cmd) return run(config_path);
   if (*validate_cmd) return validate_config(validate_path);
+  if (*emit_cmd) {
+    if (emit_no_progress) emit_opts.progress = false;
+    emit_opts.validate = !emit_no_validate;
+    return tracefeed::emit::run_emit(emit_opts);
+  }
+  if (*loadgen_cmd) {
+    lg.duration = std::chrono::milliseconds(static_cast<int64_t>(lg_duration_s * 1000));
+    return tracefeed::emit::run_loadgen(lg);
+  }
   if (*version_cmd) {
     std::printf("tracefeed %s\n", TRACEFEED_VERSION);
     return 0;

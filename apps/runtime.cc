@@ -8,6 +8,9 @@
 #include "kafka/embedded_broker.h"
 #include "kafka/producer.h"
 #include "processors/join/join_processor.h"
+#include "producers/gateway/gateway.h"
+#include "producers/otlp/otlp_routes.h"
+#include "producers/publish/kafka_event_sink.h"
 #include "processors/join/trace_reader.h"
 #include "processors/query/read_api.h"
 #include "processors/route/router.h"
@@ -183,6 +186,10 @@ Status Runtime::start_http(const config::Config& config) {
       http::write_error(res, Status::unavailable("not ready: Kafka unreachable or still starting"));
     }
   });
+  _sink = std::make_unique<publish::KafkaEventSink>(*_producer, _topics, _clock, publish::KafkaEventSinkOptions{});
+  _gateway = std::make_unique<gateway::Gateway>(gateway::GatewayOptions{}, *_sink, _clock, _sink.get());
+  _gateway->register_routes(*_http);
+  otlp::register_otlp_routes(*_http, *_sink, otlp::OtlpOptions{});
   query::register_read_routes(*_http, *_reader, query::ReadApiOptions{});
   _registry->register_routes(*_http);
   TF_RETURN_IF_ERROR(_http->start());
@@ -209,6 +216,8 @@ void Runtime::stop() {
     _http->stop();
     _http.reset();
   }
+  _gateway.reset();
+  _sink.reset();
   if (_join) {
     _join->stop();
     _join.reset();

@@ -31,6 +31,12 @@ namespace tracefeed::http {
 class Server;
 }
 
+namespace tracefeed::publish {
+class KafkaEventSink;
+}
+namespace tracefeed::gateway {
+class Gateway;
+}
 namespace tracefeed::route {
 struct Rule;
 class RuleSet;
@@ -88,6 +94,8 @@ class Runtime {
   std::unique_ptr<route::RuleSet> _rules;
   std::unique_ptr<route::Router> _router;
   std::unique_ptr<route::RulesRegistry> _registry;
+  std::unique_ptr<publish::KafkaEventSink> _sink;  // the gateway's EventSink over _producer
+  std::unique_ptr<gateway::Gateway> _gateway;
   std::unique_ptr<http::Server> _http;
   std::atomic<bool> _started{false};
   std::atomic<int64_t> _last_ready_check_ns{0};

@@ -40,10 +40,12 @@ function(tracefeed_library name)
   target_link_libraries(tracefeed_${name} PUBLIC ${L_DEPS} PRIVATE ${L_PRIVATE_DEPS} tracefeed_build_flags)
 endfunction()
 
-# tracefeed_test(NAME LABEL unit|component|integration|e2e SOURCES ... DEPS ... [FIXTURES ...])
-# Each GoogleTest case becomes one ctest test carrying the tier label.
+# tracefeed_test(NAME LABEL unit|component|integration|e2e SOURCES ... DEPS ... [FIXTURES ...]
+#                [TEST_PREFIX p.])
+# Each GoogleTest case becomes one ctest test carrying the tier label. Two binaries built from
+# the same sources (one per tier) need a TEST_PREFIX so their ctest names do not collide.
 function(tracefeed_test name)
-  cmake_parse_arguments(T "" "LABEL;TIMEOUT" "SOURCES;DEPS;FIXTURES" ${ARGN})
+  cmake_parse_arguments(T "" "LABEL;TIMEOUT;TEST_PREFIX" "SOURCES;DEPS;FIXTURES" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
   endif()
@@ -56,5 +58,5 @@ function(tracefeed_test name)
   if(T_FIXTURES)
     list(APPEND props FIXTURES_REQUIRED "${T_FIXTURES}")
   endif()
-  gtest_discover_tests(${name} PROPERTIES ${props} DISCOVERY_TIMEOUT 60)
+  gtest_discover_tests(${name} TEST_PREFIX "${T_TEST_PREFIX}" PROPERTIES ${props} DISCOVERY_TIMEOUT 60)
 endfunction()
