@@ -37,3 +37,49 @@ TEST(JsonWriter, NonFiniteNumbersBecomeNull) {
 
 }  // namespace
 }  // namespace tracefeed
+
+namespace tracefeed {
+namespace {
+
+std::string reference_escape(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  return out + "\"";
+}
+
+// The word-at-a-time scan must agree with a byte-at-a-time reference for every byte value at
+// every position (false positives are allowed internally, false negatives are not).
+TEST(JsonWriter, EscapingMatchesAReferenceAtEveryPosition) {
+  for (int c = 0; c < 256; ++c) {
+    for (size_t len = 1; len <= 24; ++len) {
+      for (size_t pos = 0; pos < len; ++pos) {
+        std::string s(len, 'a');
+        s[pos] = static_cast<char>(c);
+        std::string out;
+        JsonWriter::append_escaped(out, s);
+        ASSERT_EQ(out, reference_escape(s)) << "byte " << c << " at " << pos << " of " << len;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tracefeed
