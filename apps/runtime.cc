@@ -175,6 +175,7 @@ Status Runtime::start_http(const config::Config& config) {
   http::ServerOptions options;
   options.listen = config.http.listen;
   options.body_limit_bytes = config.http.body_limit_bytes;
+  options.threads = config.http.threads;
   _http = std::make_unique<http::Server>(options);
   _http->route("GET", "/healthz", [](const http::Request&, http::Response& res) {
     res.json(200, R"({"status":"ok"})");

@@ -863,6 +863,7 @@ void Loader::load_state(const MapView& m, const Path& p, StateOptions& out) {
 void Loader::load_http(const MapView& m, const Path& p, HttpOptions& out) {
   field(m, p, "listen", out.listen);
   field(m, p, "body_limit", out.body_limit_bytes);
+  field(m, p, "threads", out.threads);
   for (const ListItem& item : sub_list(m, p, "auth_tokens")) {
     MapView t = open_map(item.node, item.mark, item.path, true);
     if (!t.valid) continue;

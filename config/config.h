@@ -121,6 +121,8 @@ struct HttpOptions {
   // Largest request body accepted; larger requests get 413. Range 1KiB..1GiB.
   // YAML key: body_limit. Default: 16MiB
   uint64_t body_limit_bytes = 16ull << 20;
+  // HTTP worker threads (handlers mostly wait on Kafka acks). Range 1..256. Default: 16
+  int32_t threads = 16;
   // Empty = no authentication (only sensible on loopback).
   // Default: []
   std::vector<AuthToken> auth_tokens;
