@@ -262,6 +262,18 @@ void split_ndjson(std::string_view body, std::vector<std::string_view>& items) {
 Gateway::Gateway(GatewayOptions options, EventSink& sink, Clock& clock, publish::DeadLetterSink* dead_letters)
     : _options(std::move(options)), _sink(sink), _clock(clock), _dead_letters(dead_letters) {}
 
+// MLflow's reply to an assessment write: {"assessment": {...}}.
+static void write_assessment_response(http::Response& res, const Assessment& a) {
+  res.status = 200;
+  res.content_type = "application/json";
+  res.body.clear();
+  JsonWriter w(res.body);
+  w.begin_object();
+  w.key("assessment");
+  write_json(w, a);
+  w.end_object();
+}
+
 void Gateway::register_routes(http::Server& server) {
   server.route("POST", "/api/v1/events", [this](const http::Request& q, http::Response& r) { handle_events(q, r); });
   server.route("POST", "/api/3.0/mlflow/traces", [this](const http::Request& q, http::Response& r) { handle_start_trace(q, r); });
@@ -527,14 +539,7 @@ void Gateway::handle_create_assessment(const http::Request& req, http::Response&
   if (!a.has(Assessment::f_valid)) a.valid = true;
   if (!publish_one(e, res)) return;
 
-  res.status = 200;
-  res.content_type = "application/json";
-  res.body.clear();
-  JsonWriter w(res.body);
-  w.begin_object();
-  w.key("assessment");
-  write_json(w, a);
-  w.end_object();
+  write_assessment_response(res, a);
 }
 
 void Gateway::handle_update_assessment(const http::Request& req, http::Response& res) {
@@ -638,14 +643,7 @@ void Gateway::handle_update_assessment(const http::Request& req, http::Response&
   a.present |= Assessment::f_last_update_time;
   if (!publish_one(e, res)) return;
 
-  res.status = 200;
-  res.content_type = "application/json";
-  res.body.clear();
-  JsonWriter w(res.body);
-  w.begin_object();
-  w.key("assessment");
-  write_json(w, a);
-  w.end_object();
+  write_assessment_response(res, a);
 }
 
 void Gateway::handle_delete_assessment(const http::Request& req, http::Response& res) {
