@@ -5,7 +5,7 @@
 
 #include "core/event_json.h"
 #include "core/ids.h"
-#include "core/json_value.h"
+#include "core/json_tree.h"
 #include "processors/filter/filter.h"
 #include "processors/filter/order_by.h"
 #include "http/server.h"
@@ -67,8 +67,8 @@ std::string experiment_of(const TraceInfo& info) {
   if (info.trace_location.empty()) return "0";
   auto loc = parse_json(info.trace_location);
   if (!loc.is_ok()) return "0";
-  const JsonValue* exp = loc->find("mlflow_experiment");
-  const JsonValue* id = exp ? exp->find("experiment_id") : nullptr;
+  const JsonTree* exp = loc->find("mlflow_experiment");
+  const JsonTree* id = exp ? exp->find("experiment_id") : nullptr;
   return id && id->is_string() ? id->as_string() : "0";
 }
 
@@ -76,7 +76,7 @@ void search(const join::TraceReader& reader, const http::Request& req, ReadApiOp
   auto body = parse_json(req.body.empty() ? std::string_view("{}") : std::string_view(req.body));
   if (!body.is_ok()) return http::write_error(res, body.status());
   std::string filter_text;
-  if (const JsonValue* f = body->find("filter")) {
+  if (const JsonTree* f = body->find("filter")) {
     if (!f->is_string()) return http::write_error(res, Status::invalid_argument("filter: expected a string"));
     filter_text = f->as_string();
   }
@@ -84,7 +84,7 @@ void search(const join::TraceReader& reader, const http::Request& req, ReadApiOp
   if (!filter.is_ok()) return http::write_error(res, filter.status());
 
   size_t max_results = 100;  // MLflow's default
-  if (const JsonValue* m = body->find("max_results")) {
+  if (const JsonTree* m = body->find("max_results")) {
     if (!m->is_number() || m->as_number() < 1 || m->as_number() > static_cast<double>(options.max_search_results)) {
       return http::write_error(res, Status::invalid_argument("max_results: expected 1.." +
                                                              std::to_string(options.max_search_results)));
@@ -92,7 +92,7 @@ void search(const join::TraceReader& reader, const http::Request& req, ReadApiOp
     max_results = static_cast<size_t>(m->as_number());
   }
   std::vector<std::string> order_by_text;
-  if (const JsonValue* o = body->find("order_by")) {
+  if (const JsonTree* o = body->find("order_by")) {
     if (!o->is_array()) return http::write_error(res, Status::invalid_argument("order_by: expected an array of strings"));
     for (const auto& item : o->as_array()) {
       if (!item.is_string()) return http::write_error(res, Status::invalid_argument("order_by: expected an array of strings"));
@@ -102,7 +102,7 @@ void search(const join::TraceReader& reader, const http::Request& req, ReadApiOp
   auto order_by = filter::parse_order_by(order_by_text);
   if (!order_by.is_ok()) return http::write_error(res, order_by.status());
   size_t offset = 0;
-  if (const JsonValue* t = body->find("page_token")) {
+  if (const JsonTree* t = body->find("page_token")) {
     if (!t->is_string() || t->as_string().empty() ||
         t->as_string().find_first_not_of("0123456789") != std::string::npos || t->as_string().size() > 12) {
       return http::write_error(res, Status::invalid_argument("page_token: not a token this server issued"));
@@ -111,14 +111,14 @@ void search(const join::TraceReader& reader, const http::Request& req, ReadApiOp
   }
   // Experiments: V3 `locations` or V2 `experiment_ids`; none means all.
   std::vector<std::string> experiments;
-  if (const JsonValue* locs = body->find("locations"); locs && locs->is_array()) {
+  if (const JsonTree* locs = body->find("locations"); locs && locs->is_array()) {
     for (const auto& l : locs->as_array()) {
-      const JsonValue* exp = l.find("mlflow_experiment");
-      const JsonValue* id = exp ? exp->find("experiment_id") : nullptr;
+      const JsonTree* exp = l.find("mlflow_experiment");
+      const JsonTree* id = exp ? exp->find("experiment_id") : nullptr;
       if (id && id->is_string()) experiments.push_back(id->as_string());
     }
   }
-  if (const JsonValue* ids = body->find("experiment_ids"); ids && ids->is_array()) {
+  if (const JsonTree* ids = body->find("experiment_ids"); ids && ids->is_array()) {
     for (const auto& id : ids->as_array()) {
       if (id.is_string()) experiments.push_back(id.as_string());
     }

@@ -76,36 +76,36 @@ Result<Rule> compile_rule(std::string name, std::string filter_text, double samp
   return r;
 }
 
-Result<Rule> rule_from_json(const JsonValue& v) {
+Result<Rule> rule_from_json(const JsonTree& v) {
   if (!v.is_object()) return Status::invalid_argument("rule: expected a JSON object");
-  const JsonValue* name = v.find("name");
+  const JsonTree* name = v.find("name");
   if (!name || !name->is_string()) return Status::invalid_argument("name: required string");
   const std::string& n = name->as_string();
   std::string filter_text;
-  if (const JsonValue* f = v.find("filter")) {
+  if (const JsonTree* f = v.find("filter")) {
     if (!f->is_string()) return field_error(n, "filter", "expected a string");
     filter_text = f->as_string();
   }
   double rate = 1.0;
-  if (const JsonValue* s = v.find("sample_rate")) {
+  if (const JsonTree* s = v.find("sample_rate")) {
     if (!s->is_number()) return field_error(n, "sample_rate", "expected a number");
     rate = s->as_number();
   }
   int priority = 0;
-  if (const JsonValue* p = v.find("priority")) {
+  if (const JsonTree* p = v.find("priority")) {
     if (!p->is_number()) return field_error(n, "priority", "expected a number");
     priority = static_cast<int>(p->as_number());
   }
   bool backfill = false;
-  if (const JsonValue* b = v.find("backfill")) {
+  if (const JsonTree* b = v.find("backfill")) {
     if (!b->is_bool()) return field_error(n, "backfill", "expected true or false");
     backfill = b->as_bool();
   }
   std::vector<RuleAction> actions;
-  const JsonValue* acts = v.find("actions");
+  const JsonTree* acts = v.find("actions");
   if (!acts || !acts->is_array()) return field_error(n, "actions", "required array");
   for (size_t i = 0; i < acts->as_array().size(); ++i) {
-    const JsonValue& a = acts->as_array()[i];
+    const JsonTree& a = acts->as_array()[i];
     const std::string where = "actions[" + std::to_string(i) + "]";
     if (!a.is_object() || a.as_object().size() != 1 || !a.as_object()[0].second.is_string()) {
       return field_error(n, where, "expected exactly one of {labeling_session: NAME}, {eval: DATASET}, {webhook: URL}");
@@ -237,8 +237,8 @@ Status Router::route_one(const Rule& rule, const Trace& trace, bool trace_presen
   return Status::ok();
 }
 
-Result<std::vector<JsonValue>> read_decisions(const state::Store& store, std::string_view trace_id) {
-  std::vector<JsonValue> out;
+Result<std::vector<JsonTree>> read_decisions(const state::Store& store, std::string_view trace_id) {
+  std::vector<JsonTree> out;
   Status inner;
   TF_RETURN_IF_ERROR(store.scan_prefix(state::Family::decisions, state::child_prefix(trace_id),
                                        [&](std::string_view, std::string_view value) {

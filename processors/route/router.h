@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "core/json_value.h"
+#include "core/json_tree.h"
 #include "core/model.h"
 #include "core/result.h"
 #include "core/topics.h"
@@ -47,7 +47,7 @@ struct Rule {
 [[nodiscard]] Result<Rule> compile_rule(std::string name, std::string filter_text, double sample_rate, int priority,
                                         bool backfill, std::vector<RuleAction> actions);
 // A rule from its JSON form ({name, filter, sample_rate, priority, backfill, actions: [{labeling_session: S} | {eval: D} | {webhook: URL}]}).
-[[nodiscard]] Result<Rule> rule_from_json(const JsonValue& v);
+[[nodiscard]] Result<Rule> rule_from_json(const JsonTree& v);
 void write_rule_json(JsonWriter& w, const Rule& r);
 
 // A filter parse error's message without the grammar's own "filter: " prefix, for callers
@@ -95,6 +95,6 @@ class Router {
 };
 
 // Decision records of a trace, as stored: [{trace_id, rule, decision, reason, time}, ...].
-[[nodiscard]] Result<std::vector<JsonValue>> read_decisions(const state::Store& store, std::string_view trace_id);
+[[nodiscard]] Result<std::vector<JsonTree>> read_decisions(const state::Store& store, std::string_view trace_id);
 
 }  // namespace tracefeed::route

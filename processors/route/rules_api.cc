@@ -89,7 +89,7 @@ void RulesRegistry::register_routes(http::Server& server) {
     if (!json.is_ok()) return http::write_error(res, json.status());
     auto rule = rule_from_json(*json);
     if (!rule.is_ok()) return http::write_error(res, rule.status());
-    const JsonValue* ow = json->find("overwrite");
+    const JsonTree* ow = json->find("overwrite");
     const std::string body = rule_json(*rule);
     if (Status s = add(std::move(rule).value(), ow && ow->is_bool() && ow->as_bool()); !s.is_ok()) {
       return http::write_error(res, s);

@@ -1,11 +1,11 @@
-#include "core/json_value.h"
+#include "core/json_tree.h"
 
 #include <gtest/gtest.h>
 
 namespace tracefeed {
 namespace {
 
-TEST(JsonValue, ParsesAndWritesBack) {
+TEST(JsonTree, ParsesAndWritesBack) {
   auto v = parse_json(R"({"name":"r1","rate":0.5,"on":true,"tags":["a","b"],"none":null,"n":{"k":3}})");
   ASSERT_TRUE(v.is_ok()) << v.status().to_string();
   ASSERT_NE(v->find("name"), nullptr);
@@ -20,7 +20,7 @@ TEST(JsonValue, ParsesAndWritesBack) {
   EXPECT_EQ(v->find("tags")->type_name(), "an array");
 }
 
-TEST(JsonValue, MalformedInputIsAnError) {
+TEST(JsonTree, MalformedInputIsAnError) {
   auto v = parse_json(R"({"name": )");
   ASSERT_FALSE(v.is_ok());
   EXPECT_EQ(v.status().code(), ErrorCode::invalid_argument);

@@ -2,8 +2,8 @@
 // A small owned JSON tree for API request bodies and stored records (rules, label schemas,
 // sessions): not the hot path — events use EventParser. Parsed with simdjson's DOM.
 //
-//   auto v = parse_json(body);                       // Result<JsonValue>, error names the byte
-//   const JsonValue* name = v->find("name");         // nullptr when absent
+//   auto v = parse_json(body);                       // Result<JsonTree>, error names the byte
+//   const JsonTree* name = v->find("name");         // nullptr when absent
 //   if (!name || !name->is_string()) return Status::invalid_argument("name: expected a string");
 
 #include <cstdint>
@@ -18,17 +18,17 @@
 
 namespace tracefeed {
 
-class JsonValue {
+class JsonTree {
  public:
-  using Array = std::vector<JsonValue>;
-  using Object = std::vector<std::pair<std::string, JsonValue>>;  // in document order
+  using Array = std::vector<JsonTree>;
+  using Object = std::vector<std::pair<std::string, JsonTree>>;  // in document order
 
-  JsonValue() = default;  // null
-  explicit JsonValue(bool b) : _v(b) {}
-  explicit JsonValue(double d) : _v(d) {}
-  explicit JsonValue(std::string s) : _v(std::move(s)) {}
-  explicit JsonValue(Array a) : _v(std::move(a)) {}
-  explicit JsonValue(Object o) : _v(std::move(o)) {}
+  JsonTree() = default;  // null
+  explicit JsonTree(bool b) : _v(b) {}
+  explicit JsonTree(double d) : _v(d) {}
+  explicit JsonTree(std::string s) : _v(std::move(s)) {}
+  explicit JsonTree(Array a) : _v(std::move(a)) {}
+  explicit JsonTree(Object o) : _v(std::move(o)) {}
 
   bool is_null() const noexcept { return std::holds_alternative<std::monostate>(_v); }
   bool is_bool() const noexcept { return std::holds_alternative<bool>(_v); }
@@ -44,7 +44,7 @@ class JsonValue {
   const Object& as_object() const { return std::get<Object>(_v); }
 
   // The member named `key` of an object (nullptr when absent, null, or not an object).
-  const JsonValue* find(std::string_view key) const noexcept;
+  const JsonTree* find(std::string_view key) const noexcept;
   // "a string", "a number", ... for error messages.
   std::string_view type_name() const noexcept;
 
@@ -56,6 +56,6 @@ class JsonValue {
 };
 
 // Parses one JSON document (64 levels deep at most). Errors: "malformed JSON at byte N: ...".
-[[nodiscard]] Result<JsonValue> parse_json(std::string_view text);
+[[nodiscard]] Result<JsonTree> parse_json(std::string_view text);
 
 }  // namespace tracefeed
