@@ -1,5 +1,7 @@
 #include "core/ids.h"
 
+#include "core/hash.h"
+
 #include <random>
 
 namespace tracefeed {
@@ -100,38 +102,11 @@ std::string IdGenerator::event_id() {
   return out;
 }
 
-uint64_t stable_hash64(std::string_view data, uint64_t seed) noexcept {
-  // xxHash64's primes and avalanche; processes 8 bytes at a time, little-endian.
-  constexpr uint64_t p1 = 0x9E3779B185EBCA87ULL, p2 = 0xC2B2AE3D27D4EB4FULL, p3 = 0x165667B19E3779F9ULL,
-                     p4 = 0x85EBCA77C2B2AE63ULL, p5 = 0x27D4EB2F165667C5ULL;
-  uint64_t h = seed + p5 + data.size();
-  size_t i = 0;
-  for (; i + 8 <= data.size(); i += 8) {
-    uint64_t k = 0;
-    for (int b = 7; b >= 0; --b) k = (k << 8) | static_cast<unsigned char>(data[i + static_cast<size_t>(b)]);
-    k *= p2;
-    k = rotl(k, 31);
-    k *= p1;
-    h ^= k;
-    h = rotl(h, 27) * p1 + p4;
-  }
-  for (; i < data.size(); ++i) {
-    h ^= static_cast<unsigned char>(data[i]) * p5;
-    h = rotl(h, 11) * p1;
-  }
-  h ^= h >> 33;
-  h *= p2;
-  h ^= h >> 29;
-  h *= p3;
-  h ^= h >> 32;
-  return h;
-}
-
 std::string assessment_id_from(std::string_view seed) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "a-";
   for (uint64_t salt : {0x5eedULL, 0xfeedULL}) {
-    uint64_t h = stable_hash64(seed, salt);
+    uint64_t h = xxh64(seed, salt);
     for (int i = 0; i < 16; ++i, h >>= 4) out.push_back(kHex[h & 0xf]);
   }
   return out;

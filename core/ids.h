@@ -34,10 +34,6 @@ class IdGenerator {
 // without an id this way, so that replaying the same events after a crash gives the same ids.
 std::string assessment_id_from(std::string_view seed);
 
-// 64-bit hash of bytes (xxHash64-style mixing; stable across platforms and versions: ids and
-// sampling decisions depend on it).
-uint64_t stable_hash64(std::string_view data, uint64_t seed = 0) noexcept;
-
 std::string new_trace_id();
 std::string new_span_id();
 std::string new_assessment_id();

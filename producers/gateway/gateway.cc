@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <span>
 
+#include "core/hash.h"
 #include "core/event_json.h"
 #include "core/ids.h"
 #include "core/json_writer.h"
@@ -188,8 +189,8 @@ std::vector<std::pair<std::string, uint64_t>> GatewayStats::rejected_by_reason()
 }
 
 std::string mlflow_event_id(std::string_view method, std::string_view path, std::string_view body) {
-  const uint64_t a = stable_hash64(body, stable_hash64(path, stable_hash64(method, 0x6d6c666c6f77ull)));
-  const uint64_t b = stable_hash64(body, stable_hash64(path, stable_hash64(method, 0x6761746577617931ull)));
+  const uint64_t a = xxh64(body, xxh64(path, xxh64(method, 0x6d6c666c6f77ull)));
+  const uint64_t b = xxh64(body, xxh64(path, xxh64(method, 0x6761746577617931ull)));
   std::string id = "mlflow-";
   append_hex64(id, a);
   append_hex64(id, b);

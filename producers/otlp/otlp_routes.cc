@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/hash.h"
 #include "core/event_json.h"
 #include "core/ids.h"
 #include "core/json_writer.h"
@@ -95,8 +96,8 @@ std::string otlp_event_id(const Trace& trace) {
   for (const auto& s : trace.spans) ids.push_back(s.span_id);
   std::sort(ids.begin(), ids.end());
   uint64_t span_hash = 0x9e3779b97f4a7c15ull;
-  for (auto id : ids) span_hash = stable_hash64(id, span_hash);
-  const uint64_t content_hash = stable_hash64(to_json(trace), 0x6f746c70ull /* "otlp" */);
+  for (auto id : ids) span_hash = xxh64(id, span_hash);
+  const uint64_t content_hash = xxh64(to_json(trace), 0x6f746c70ull /* "otlp" */);
   std::string out = "otlp-";
   const std::string_view tid = trace.trace_info.trace_id;
   out.append(tid.starts_with("tr-") ? tid.substr(3) : tid);

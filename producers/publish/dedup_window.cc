@@ -1,5 +1,6 @@
 #include "producers/publish/dedup_window.h"
 
+#include "core/hash.h"
 #include "core/ids.h"
 
 namespace tracefeed::publish {
@@ -7,7 +8,7 @@ namespace tracefeed::publish {
 DedupWindow::Key DedupWindow::key_of(std::string_view event_id) noexcept {
   // Two independent 64-bit hashes: a false "already acknowledged" would lose an event, so the
   // collision odds must be negligible even with millions of ids in the window.
-  return Key{stable_hash64(event_id, 0x7472616365666565ull), stable_hash64(event_id, 0x6465647570303031ull)};
+  return Key{xxh64(event_id, 0x7472616365666565ull), xxh64(event_id, 0x6465647570303031ull)};
 }
 
 DedupWindow::DedupWindow(DedupWindowOptions options, Clock& clock) : _options(options), _clock(clock) {}
