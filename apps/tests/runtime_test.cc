@@ -80,7 +80,10 @@ TEST_F(RuntimeTest, RestartReopensStateWithANewEmbeddedCluster) {
   }
   auto rt = Runtime::start(embedded_config(), _clock);
   ASSERT_TRUE(rt.is_ok()) << rt.status().to_string();
+  // A restarted embedded broker is a new cluster: its offsets must never be confused with the
+  // old one's (they are stored per cluster id).
   EXPECT_FALSE((*rt)->cluster_id().empty());
+  EXPECT_NE((*rt)->cluster_id(), first_cluster);
 }
 
 TEST_F(RuntimeTest, UnreachableBrokerIsAClearError) {

@@ -107,14 +107,16 @@ void JoinProcessor::run() {
 
 Status JoinProcessor::process(std::vector<kafka::Message>& records) {
   state::WriteBatch batch(_store);
-  std::map<std::pair<std::string, int32_t>, int64_t> next_offsets;
+  // Keyed by views into the records' topic names (the records outlive this function's use of
+  // them): no allocation per record, only per partition when offsets are stored.
+  std::map<std::pair<std::string_view, int32_t>, int64_t> next_offsets;
   int64_t pending_delta = 0;
   uint64_t applied = 0, duplicates = 0, malformed = 0, unapplied = 0;
   std::vector<std::string> touched;  // traces whose state changed, in first-touch order
   std::unordered_set<std::string> touched_set;
   int64_t last_time_ns = 0;
   for (const auto& m : records) {
-    next_offsets[{std::string(m.topic()), m.partition()}] = m.offset() + 1;
+    next_offsets[{m.topic(), m.partition()}] = m.offset() + 1;
     if (Status s = _parser.parse_envelope(m.value(), _envelope); !s.is_ok()) {
       ++malformed;
       dead_letter(m, s);
@@ -149,13 +151,13 @@ Status JoinProcessor::process(std::vector<kafka::Message>& records) {
   ++_stats.batches;
   {
     std::lock_guard lock(_mu);
-    for (const auto& [tp, offset] : next_offsets) _applied[tp] = offset;
+    for (const auto& [tp, offset] : next_offsets) _applied[{std::string(tp.first), tp.second}] = offset;
   }
   const int64_t now = _clock.monotonic_ns();
   if (now - _last_commit_ns > 1'000'000'000) {
     _last_commit_ns = now;
     std::vector<kafka::TopicPartitionOffset> commits;
-    for (const auto& [tp, offset] : next_offsets) commits.push_back({tp.first, tp.second, offset});
+    for (const auto& [tp, offset] : next_offsets) commits.push_back({std::string(tp.first), tp.second, offset});
     if (Status s = _consumer->commit(commits); !s.is_ok()) spdlog::debug("join: advisory commit: {}", s.to_string());
   }
   return Status::ok();
