@@ -43,6 +43,7 @@ Xxh64::Xxh64(uint64_t seed) noexcept
     : _seed(seed), _v{seed + P1 + P2, seed + P2, seed, seed - P1} {}
 
 void Xxh64::update(std::string_view data) noexcept {
+  if (data.empty()) return;  // an empty view may have a null data(): no memcpy from it
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   size_t len = data.size();
   _total += len;
