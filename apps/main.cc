@@ -47,19 +47,23 @@ sigset_t block_stop_signals() {
   return set;
 }
 
-int run(const std::string& config_path) {
+// Starts `roles` and waits for SIGINT/SIGTERM. `listen` (when set) overrides http.listen, so a
+// gateway and a processor started from one config file can share a host.
+int run(const std::string& config_path, tracefeed::apps::Roles roles, const std::string& listen) {
   const sigset_t stop_signals = block_stop_signals();
   ParsedConfig parsed = load_checked(config_path);
   if (!report(parsed)) return 1;
+  if (!listen.empty()) parsed.config.http.listen = listen;
 
   auto& clock = tracefeed::SystemClock::instance();
-  auto runtime = tracefeed::apps::Runtime::start(parsed.config, clock);
+  auto runtime = tracefeed::apps::Runtime::start(parsed.config, clock, roles);
   if (!runtime.is_ok()) {
     spdlog::critical("tracefeed could not start: {}", runtime.status().to_string());
     return 1;
   }
-  std::printf("tracefeed is ready at %s (Kafka %s%s). Ctrl-C stops it.\n", (*runtime)->http_base_url().c_str(),
-              (*runtime)->kafka_bootstrap().c_str(), (*runtime)->embedded() ? ", embedded" : "");
+  std::printf("tracefeed (%s) is ready at %s (Kafka %s%s). Ctrl-C stops it.\n", roles.to_string().c_str(),
+              (*runtime)->http_base_url().c_str(), (*runtime)->kafka_bootstrap().c_str(),
+              (*runtime)->embedded() ? ", embedded" : "");
   std::fflush(stdout);
 
   int sig = 0;
@@ -91,8 +95,18 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
 
   std::string config_path = "config/tracefeed.yaml";
-  auto* run_cmd = app.add_subcommand("run", "Run every role in one process (embedded Kafka by default)");
-  run_cmd->add_option("-c,--config", config_path, "Configuration file")->capture_default_str();
+  std::string listen;
+  auto add_role_command = [&](const char* name, const char* description) {
+    auto* cmd = app.add_subcommand(name, description);
+    cmd->add_option("-c,--config", config_path, "Configuration file")->capture_default_str();
+    cmd->add_option("--listen", listen, "HTTP listen address, overriding http.listen (host:port)");
+    return cmd;
+  };
+  auto* run_cmd = add_role_command("run", "Run every role in one process (embedded Kafka by default)");
+  auto* gateway_cmd =
+      add_role_command("gateway", "Run the ingestion gateway only: native, MLflow-compatible and OTLP writes to Kafka");
+  auto* process_cmd = add_role_command(
+      "process", "Run the join + route processors only, with the read, search, rules and decisions APIs over their state");
 
   std::string validate_path;
   auto* validate_cmd = app.add_subcommand("validate-config", "Check a configuration file without starting anything");
@@ -137,7 +151,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
 
-  if (*run_cmd) return run(config_path);
+  if (*run_cmd) return run(config_path, tracefeed::apps::Roles::all(), listen);
+  if (*gateway_cmd) return run(config_path, tracefeed::apps::Roles::gateway_only(), listen);
+  if (*process_cmd) return run(config_path, tracefeed::apps::Roles::process_only(), listen);
   if (*validate_cmd) return validate_config(validate_path);
   if (*emit_cmd) {
     if (emit_no_progress) emit_opts.progress = false;

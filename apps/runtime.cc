@@ -59,12 +59,20 @@ std::vector<config::ConfigError> compile_config_rules(const config::Config& conf
   return errors;
 }
 
-Runtime::Runtime(Clock& clock) : _clock(clock) {}
+std::string Roles::to_string() const {
+  if (gateway && process) return "all roles";
+  if (gateway) return "gateway";
+  if (process) return "process";
+  return "no role";
+}
+
+Runtime::Runtime(Clock& clock, Roles roles) : _clock(clock), _roles(roles) {}
 
 Runtime::~Runtime() { stop(); }
 
-Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, Clock& clock) {
-  std::unique_ptr<Runtime> rt(new Runtime(clock));
+Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, Clock& clock, Roles roles) {
+  if (!roles.gateway && !roles.process) return Status::invalid_argument("no role to run");
+  std::unique_ptr<Runtime> rt(new Runtime(clock, roles));
   if (Status s = rt->start_all(config); !s.is_ok()) {
     rt->stop();
     return s;
@@ -75,8 +83,10 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, Cl
 Status Runtime::start_all(const config::Config& config) {
   _topics = Topics::with_prefix(config.kafka.topic_prefix);
   TF_RETURN_IF_ERROR(start_kafka(config));
-  TF_RETURN_IF_ERROR(start_state(config));
-  TF_RETURN_IF_ERROR(start_processors(config));
+  if (_roles.process) {
+    TF_RETURN_IF_ERROR(start_state(config));
+    TF_RETURN_IF_ERROR(start_processors(config));
+  }
   TF_RETURN_IF_ERROR(start_http(config));
   _started = true;
   return Status::ok();
@@ -109,8 +119,13 @@ Status Runtime::start_kafka(const config::Config& config) {
   admin_client.client_id = "tracefeed-admin";
   TF_ASSIGN_OR_RETURN(_admin, kafka::Admin::create(admin_client));
   if (!_broker) {
+    // Only the missing topics are created: another role (or an operator, or a cluster without
+    // CreateTopics rights for us) may have made them already.
     std::vector<kafka::TopicSpec> specs;
     for (const auto& topic : _topics.all()) {
+      auto parts = _admin->describe_topic_partitions(topic, kAdminTimeout);
+      if (parts.is_ok()) continue;
+      if (parts.status().code() != ErrorCode::not_found) return parts.status().with_context("kafka: describe " + topic);
       specs.push_back({topic, k.partitions, k.replication_factor, {}});
     }
     TF_RETURN_IF_ERROR(_admin->create_topics(specs, kAdminTimeout).with_context("kafka: create topics"));
@@ -187,14 +202,18 @@ Status Runtime::start_http(const config::Config& config) {
       http::write_error(res, Status::unavailable("not ready: Kafka unreachable or still starting"));
     }
   });
-  _sink = std::make_unique<publish::KafkaEventSink>(*_producer, _topics, _clock, publish::KafkaEventSinkOptions{});
-  _gateway = std::make_unique<gateway::Gateway>(gateway::GatewayOptions{}, *_sink, _clock, _sink.get());
-  _gateway->register_routes(*_http);
-  otlp::register_otlp_routes(*_http, *_sink, otlp::OtlpOptions{});
-  query::register_read_routes(*_http, *_reader, query::ReadApiOptions{});
-  _registry->register_routes(*_http);
+  if (_roles.gateway) {
+    _sink = std::make_unique<publish::KafkaEventSink>(*_producer, _topics, _clock, publish::KafkaEventSinkOptions{});
+    _gateway = std::make_unique<gateway::Gateway>(gateway::GatewayOptions{}, *_sink, _clock, _sink.get());
+    _gateway->register_routes(*_http);
+    otlp::register_otlp_routes(*_http, *_sink, otlp::OtlpOptions{});
+  }
+  if (_roles.process) {
+    query::register_read_routes(*_http, *_reader, query::ReadApiOptions{});
+    _registry->register_routes(*_http);
+  }
   TF_RETURN_IF_ERROR(_http->start());
-  spdlog::info("http: listening on {}", _http->base_url());
+  spdlog::info("http: listening on {} ({})", _http->base_url(), _roles.to_string());
   return Status::ok();
 }
 
@@ -204,7 +223,7 @@ bool Runtime::ready() {
   const int64_t now = _clock.monotonic_ns();
   if (now - _last_ready_check_ns.load() < 1'000'000'000) return _last_ready.load();
   _last_ready_check_ns = now;
-  const bool ok = _admin && _admin->cluster_id(std::chrono::seconds(2)).is_ok() && _store;
+  const bool ok = _admin && _admin->cluster_id(std::chrono::seconds(2)).is_ok() && (_store || !_roles.process);
   _last_ready = ok;
   return ok;
 }

@@ -46,6 +46,22 @@ class RulesRegistry;
 
 namespace tracefeed::apps {
 
+// What one process runs. `tracefeed run` runs every role; `tracefeed gateway`, `tracefeed
+// process` run one each so each scales on its own (PRODUCT.md §2).
+//   gateway — ingestion over HTTP (native batch, MLflow-compatible writes, OTLP) → Kafka.
+//   process — the join + route processors over RocksDB state, and the APIs served from that
+//             state (MLflow-compatible reads and search, rules, decisions).
+// Every role serves /healthz and /readyz.
+struct Roles {
+  bool gateway = true;
+  bool process = true;
+
+  static Roles all() { return {}; }
+  static Roles gateway_only() { return {.gateway = true, .process = false}; }
+  static Roles process_only() { return {.gateway = false, .process = true}; }
+  std::string to_string() const;
+};
+
 // Compiles the config's rules with the filter grammar. A bad filter is reported at its
 // file:line:col (the config loader cannot parse filters: the grammar lives above it).
 [[nodiscard]] std::vector<config::ConfigError> compile_config_rules(const config::Config& config,
@@ -54,7 +70,8 @@ namespace tracefeed::apps {
 class Runtime {
  public:
   // Starts every role of `tracefeed run`. On error, whatever was started is stopped again.
-  [[nodiscard]] static Result<std::unique_ptr<Runtime>> start(const config::Config& config, Clock& clock);
+  [[nodiscard]] static Result<std::unique_ptr<Runtime>> start(const config::Config& config, Clock& clock,
+                                                               Roles roles = Roles::all());
   ~Runtime();  // stop()
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
@@ -68,10 +85,11 @@ class Runtime {
   std::string http_base_url() const;
   bool embedded() const noexcept { return _broker != nullptr; }
   const Topics& topics() const noexcept { return _topics; }
+  const Roles& roles() const noexcept { return _roles; }
   join::JoinProcessor* join_processor() const noexcept { return _join.get(); }
 
  private:
-  explicit Runtime(Clock& clock);
+  Runtime(Clock& clock, Roles roles);
   Status start_all(const config::Config& config);
   Status start_kafka(const config::Config& config);
   Status start_state(const config::Config& config);
@@ -81,6 +99,7 @@ class Runtime {
   bool ready();
 
   Clock& _clock;
+  Roles _roles;
   Topics _topics;
   std::string _bootstrap;
   std::string _cluster_id;

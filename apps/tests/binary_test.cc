@@ -14,6 +14,7 @@
 #include <fstream>
 #include <optional>
 #include <regex>
+#include <thread>
 
 extern char** environ;
 
@@ -157,6 +158,62 @@ TEST_F(BinaryTest, RunStartsReadyAndStopsCleanlyOnSigterm) {
   ASSERT_TRUE(code) << "did not exit after SIGTERM";
   EXPECT_EQ(*code, 0) << child.stderr_text;
   EXPECT_NE(child.stderr_text.find("stopped cleanly"), std::string::npos) << child.stderr_text;
+}
+
+// The roles of `tracefeed run`, as separate processes: a gateway (here also hosting the embedded
+// broker) and a processor reaching that broker over TCP. Feedback sent to the gateway becomes
+// readable, joined to its trace, from the processor.
+TEST_F(BinaryTest, GatewayAndProcessRunAsSeparateProcesses) {
+  auto gw_cfg = write("gateway.yaml", "kafka: {brokers: embedded, partitions: 2}\nhttp: {listen: \"127.0.0.1:0\"}\n");
+  Child gateway({TRACEFEED_BINARY, "gateway", "--config", gw_cfg.string()});
+  auto gm = gateway.wait_for_stdout(std::regex(R"(\(gateway\) is ready at (http://[0-9.]+:[0-9]+) \(Kafka ([0-9.:]+), embedded)"),
+                                    std::chrono::seconds(30));
+  ASSERT_TRUE(gm) << "stdout: " << gateway.stdout_text << "\nstderr: " << gateway.stderr_text;
+  const std::string gateway_url = (*gm)[1], bootstrap = (*gm)[2];
+
+  auto proc_cfg = write("process.yaml", "kafka: {brokers: \"" + bootstrap + "\", partitions: 2}\nstate: {dir: \"" +
+                                            (_dir / "state").string() + "\"}\nhttp: {listen: \"127.0.0.1:8080\"}\n");
+  // --listen overrides the file's address, so both roles can share one config on one host.
+  Child process({TRACEFEED_BINARY, "process", "--config", proc_cfg.string(), "--listen", "127.0.0.1:0"});
+  auto pm = process.wait_for_stdout(std::regex(R"(\(process\) is ready at (http://[0-9.]+:[0-9]+))"), std::chrono::seconds(30));
+  ASSERT_TRUE(pm) << "stdout: " << process.stdout_text << "\nstderr: " << process.stderr_text;
+  const std::string process_url = (*pm)[1];
+  EXPECT_NE(process_url, "http://127.0.0.1:8080");
+
+  const std::string trace_id = "tr-5a1d000000000000000000000000beef";
+  const std::string body =
+      R"([{"type":"trace","trace":{"trace_info":{"trace_id":")" + trace_id +
+      R"(","request_time":"2025-06-01T12:00:00Z","state":"OK","request_preview":"What is MLflow?"}}},
+          {"type":"assessment","assessment":{"assessment_name":"user_feedback","trace_id":")" + trace_id +
+      R"(","source":{"source_type":"HUMAN","source_id":"enduser_123"},"feedback":{"value":false}}}])";
+  httplib::Client gw(gateway_url), pr(process_url);
+  auto posted = gw.Post("/api/v1/events", body, "application/json");
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(posted->status, 202) << posted->body;
+
+  // Each process serves only its role's routes.
+  auto no_reads = gw.Get("/api/3.0/mlflow/traces/" + trace_id);
+  ASSERT_TRUE(no_reads);
+  EXPECT_EQ(no_reads->status, 404);
+  auto no_writes = pr.Post("/api/v1/events", body, "application/json");
+  ASSERT_TRUE(no_writes);
+  EXPECT_EQ(no_writes->status, 404);
+
+  std::string joined;
+  for (auto deadline = Clock::now() + std::chrono::seconds(30); Clock::now() < deadline;) {
+    auto r = pr.Get("/api/3.0/mlflow/traces/" + trace_id);
+    if (r && r->status == 200 && r->body.find("user_feedback") != std::string::npos) {
+      joined = r->body;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // poll interval
+  }
+  EXPECT_NE(joined.find("enduser_123"), std::string::npos) << "process stderr: " << process.stderr_text;
+
+  process.signal(SIGTERM);
+  gateway.signal(SIGTERM);
+  EXPECT_EQ(process.wait_exit(std::chrono::seconds(30)), 0) << process.stderr_text;
+  EXPECT_EQ(gateway.wait_exit(std::chrono::seconds(30)), 0) << gateway.stderr_text;
 }
 
 TEST_F(BinaryTest, ValidateConfigAcceptsTheDocumentedDefault) {
