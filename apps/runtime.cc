@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "core/json_writer.h"
 #include "http/server.h"
 #include "kafka/admin.h"
@@ -212,9 +215,32 @@ Status Runtime::start_http(const config::Config& config) {
     query::register_read_routes(*_http, *_reader, query::ReadApiOptions{});
     _registry->register_routes(*_http);
   }
+  mount_ui();
   TF_RETURN_IF_ERROR(_http->start());
   spdlog::info("http: listening on {} ({})", _http->base_url(), _roles.to_string());
   return Status::ok();
+}
+
+void Runtime::mount_ui() {
+  std::string dir;
+  if (const char* env = std::getenv("TRACEFEED_UI_DIR"); env && *env) {
+    dir = env;
+  } else {
+#ifdef TRACEFEED_UI_DIR
+    dir = TRACEFEED_UI_DIR;
+#endif
+  }
+  if (!dir.empty() && std::filesystem::exists(std::filesystem::path(dir) / "index.html")) {
+    if (Status s = _http->mount_static("/", dir); s.is_ok()) {
+      spdlog::info("http: web UI from {}", dir);
+      return;
+    }
+  }
+  // Say so rather than 404: the API works without the UI.
+  spdlog::warn("http: no web UI found (built by `make build` into build/ui; TRACEFEED_UI_DIR overrides)");
+  _http->route("GET", "/", [](const http::Request&, http::Response& res) {
+    res.json(404, R"({"error_code":"NOT_FOUND","message":"the web UI is not built: run `make build` (needs Node.js and npm), or set TRACEFEED_UI_DIR"})");
+  });
 }
 
 bool Runtime::ready() {

@@ -95,6 +95,8 @@ class Runtime {
   Status start_state(const config::Config& config);
   Status start_processors(const config::Config& config);
   Status start_http(const config::Config& config);
+  // Serves the built web UI at "/" when it exists.
+  void mount_ui();
   // Broker reachable (metadata within a short timeout) and state open.
   bool ready();
 

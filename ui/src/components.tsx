@@ -1,0 +1,78 @@
+// Small pieces shared by pages.
+import type { ComponentChildren } from "preact";
+import { useState } from "preact/hooks";
+import { prettyJson, valueText } from "./format";
+
+// Booleans as thumbs (the MLflow UI's convention for user feedback), numbers and text as they are.
+export function ValueBadge({ value, label }: { value: unknown; label?: string }) {
+  if (value === true)
+    return (
+      <span class="badge good" title={label ? `${label}: true` : "true"} aria-label={label ? `${label}: thumbs up` : "thumbs up"}>
+        👍
+      </span>
+    );
+  if (value === false)
+    return (
+      <span class="badge bad" title={label ? `${label}: false` : "false"} aria-label={label ? `${label}: thumbs down` : "thumbs down"}>
+        👎
+      </span>
+    );
+  const text = valueText(value);
+  return (
+    <span class="badge" title={text}>
+      {text.length > 40 ? text.slice(0, 39) + "…" : text}
+    </span>
+  );
+}
+
+export function JsonBlock({ value, label, open = true }: { value: unknown; label: string; open?: boolean }) {
+  if (value === undefined || value === null || value === "") return null;
+  return (
+    <details class="json" open={open}>
+      <summary>{label}</summary>
+      <pre>{prettyJson(value)}</pre>
+    </details>
+  );
+}
+
+export function ErrorNote({ error }: { error: unknown }) {
+  if (!error) return null;
+  const msg = error instanceof Error ? error.message : String(error);
+  return (
+    <p class="error" role="alert">
+      {msg}
+    </p>
+  );
+}
+
+export function Card({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
+  return (
+    <section class="card" aria-label={title}>
+      <div class="card-head">
+        <h2>{title}</h2>
+        {actions}
+      </div>
+      {children}
+    </section>
+  );
+}
+
+// A button that shows it is working and reports the async action's error next to it.
+export function useAsyncAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = async (fn: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      setError(e);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run, setError };
+}

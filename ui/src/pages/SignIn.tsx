@@ -1,0 +1,41 @@
+// A reviewer identity: a name, and the bearer token when the server has auth tokens configured
+// (PRODUCT.md §6). Both stay in this browser only.
+import { useState } from "preact/hooks";
+import type { Identity } from "../api";
+
+export function SignIn({ onSignIn, reason }: { onSignIn: (id: Identity) => void; reason: string }) {
+  const [name, setName] = useState("");
+  const [token, setToken] = useState("");
+  const [error, setError] = useState("");
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const n = name.trim();
+    if (!n) return setError("Name: required");
+    if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(n)) return setError("Name: letters, digits, _ . @ - only (at most 64)");
+    onSignIn({ name: n, token: token.trim() || undefined });
+  };
+  return (
+    <div class="page narrow">
+      <h1>Sign in</h1>
+      <p class="muted">{reason}</p>
+      <form class="stack" onSubmit={submit} aria-label="Sign in">
+        <label>
+          Your name
+          <input autoFocus value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} autocomplete="username" />
+        </label>
+        <label>
+          Token <span class="muted small">(only if this server requires one)</span>
+          <input type="password" value={token} onInput={(e) => setToken((e.target as HTMLInputElement).value)} autocomplete="current-password" />
+        </label>
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" class="primary">
+          Sign in
+        </button>
+      </form>
+    </div>
+  );
+}
