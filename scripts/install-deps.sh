@@ -14,7 +14,7 @@ build_pkgs=(
   libspdlog-dev libcli11-dev libcpp-httplib-dev libprotobuf-dev protobuf-compiler zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev ccache
 )
-test_pkgs=(openjdk-17-jre-headless maven curl)
+test_pkgs=(openjdk-17-jre-headless maven curl chromium)
 
 pkgs=("${build_pkgs[@]}")
 if [ "$what" = "test" ]; then

@@ -3,18 +3,30 @@ import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { prettyJson, valueText } from "./format";
 
+// Drawn, not emoji: machines without an emoji font would show boxes.
+function Thumb({ down }: { down?: boolean }) {
+  return (
+    <svg width="14" height="14" viewBox="0 0 24 24" aria-hidden="true" style={down ? { transform: "rotate(180deg)" } : undefined}>
+      <path
+        fill="currentColor"
+        d="M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6.02-.32a1.5 1.5 0 0 0-.44-1.06L13.2 1 6.6 7.6A2 2 0 0 0 6 9v10a2 2 0 0 0 2 2h9a2 2 0 0 0 1.84-1.22l3-7.05c.1-.23.16-.47.16-.73v-2z"
+      />
+    </svg>
+  );
+}
+
 // Booleans as thumbs (the MLflow UI's convention for user feedback), numbers and text as they are.
 export function ValueBadge({ value, label }: { value: unknown; label?: string }) {
   if (value === true)
     return (
       <span class="badge good" title={label ? `${label}: true` : "true"} aria-label={label ? `${label}: thumbs up` : "thumbs up"}>
-        👍
+        <Thumb />
       </span>
     );
   if (value === false)
     return (
       <span class="badge bad" title={label ? `${label}: false` : "false"} aria-label={label ? `${label}: thumbs down` : "thumbs down"}>
-        👎
+        <Thumb down />
       </span>
     );
   const text = valueText(value);

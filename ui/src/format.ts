@@ -5,14 +5,10 @@ export function formatTime(rfc3339?: string): string {
   if (!rfc3339) return "";
   const d = new Date(rfc3339);
   if (Number.isNaN(d.getTime())) return rfc3339;
-  return d.toLocaleString(undefined, {
-    year: "numeric",
-    month: "short",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  });
+  // Today: just the time; otherwise the date too. 24-hour, seconds shown (traces are dense).
+  const sameDay = d.toDateString() === new Date().toDateString();
+  const time = d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  return sameDay ? time : `${d.toLocaleDateString(undefined, { month: "short", day: "numeric" })} ${time}`;
 }
 
 // "1.250s" (proto Duration) → "1.25 s" / "250 ms".

@@ -99,7 +99,7 @@ function Countdown({ expiresAt, onExpired }: { expiresAt: string; onExpired: () 
     ss = String(left % 60).padStart(2, "0");
   return (
     <span class={`lease ${left < 60 ? "soon" : ""}`} aria-live="polite" title="Time left on your lease for this item">
-      ⏱ {mm}:{ss}
+      lease {mm}:{ss}
     </span>
   );
 }

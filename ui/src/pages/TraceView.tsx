@@ -165,8 +165,8 @@ function AssessmentForm({
         Value
         {kind === "boolean" ? (
           <select value={raw} onChange={(e) => setRaw((e.target as HTMLSelectElement).value)}>
-            <option value="true">true 👍</option>
-            <option value="false">false 👎</option>
+            <option value="true">true (thumbs up)</option>
+            <option value="false">false (thumbs down)</option>
           </select>
         ) : kind === "json" || kind === "string" ? (
           <textarea rows={2} value={raw} onInput={(e) => setRaw((e.target as HTMLTextAreaElement).value)} />

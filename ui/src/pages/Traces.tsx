@@ -141,7 +141,7 @@ export function TracesPage({ route }: { route: Route }) {
                   onClick={() => navigate(`/traces/${t.trace_id}`)}
                 >
                   <td class="nowrap">{formatTime(t.request_time)}</td>
-                  <td>
+                  <td class="nowrap">
                     <a href={`#/traces/${t.trace_id}`} onClick={(e) => e.stopPropagation()}>
                       <code>{t.trace_id.slice(0, 11)}…</code>
                     </a>
