@@ -19,13 +19,13 @@ function Thumb({ down }: { down?: boolean }) {
 export function ValueBadge({ value, label }: { value: unknown; label?: string }) {
   if (value === true)
     return (
-      <span class="badge good" title={label ? `${label}: true` : "true"} aria-label={label ? `${label}: thumbs up` : "thumbs up"}>
+      <span role="img" class="badge good" title={label ? `${label}: true` : "true"} aria-label={label ? `${label}: thumbs up` : "thumbs up"}>
         <Thumb />
       </span>
     );
   if (value === false)
     return (
-      <span class="badge bad" title={label ? `${label}: false` : "false"} aria-label={label ? `${label}: thumbs down` : "thumbs down"}>
+      <span role="img" class="badge bad" title={label ? `${label}: false` : "false"} aria-label={label ? `${label}: thumbs down` : "thumbs down"}>
         <Thumb down />
       </span>
     );

@@ -101,26 +101,26 @@ function SchemaForm({ onCreated }: { onCreated: () => void }) {
     <form class="form-grid" onSubmit={submit} aria-label="Create label schema">
       <label>
         Name
-        <input value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} placeholder="response_accuracy" />
+        <input aria-label="Name" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} placeholder="response_accuracy" />
       </label>
       <label>
         Type
-        <select value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value as "feedback" | "expectation")}>
+        <select aria-label="Type" value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value as "feedback" | "expectation")}>
           <option value="feedback">feedback</option>
           <option value="expectation">expectation</option>
         </select>
       </label>
       <label class="wide">
         Title (the question reviewers see)
-        <input value={title} onInput={(e) => setTitle((e.target as HTMLInputElement).value)} placeholder="Is the response factually accurate?" />
+        <input aria-label="Title (the question reviewers see)" value={title} onInput={(e) => setTitle((e.target as HTMLInputElement).value)} placeholder="Is the response factually accurate?" />
       </label>
       <label class="wide">
         Instruction
-        <input value={instruction} onInput={(e) => setInstruction((e.target as HTMLInputElement).value)} />
+        <input aria-label="Instruction" value={instruction} onInput={(e) => setInstruction((e.target as HTMLInputElement).value)} />
       </label>
       <label>
         Input
-        <select value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value as InputKind)}>
+        <select aria-label="Input" value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value as InputKind)}>
           <option value="categorical">categorical (one option)</option>
           <option value="categorical_list">categorical list (several)</option>
           <option value="text">text</option>
@@ -132,7 +132,7 @@ function SchemaForm({ onCreated }: { onCreated: () => void }) {
       {(kind === "categorical" || kind === "categorical_list") && (
         <label class="wide">
           Options (one per line)
-          <textarea rows={3} value={options} onInput={(e) => setOptions((e.target as HTMLTextAreaElement).value)} />
+          <textarea aria-label="Options (one per line)" rows={3} value={options} onInput={(e) => setOptions((e.target as HTMLTextAreaElement).value)} />
         </label>
       )}
       {(kind === "text" || kind === "text_list") && (
@@ -144,18 +144,18 @@ function SchemaForm({ onCreated }: { onCreated: () => void }) {
       {kind === "text_list" && (
         <label>
           Max count
-          <input type="number" min={1} value={maxCount} onInput={(e) => setMaxCount((e.target as HTMLInputElement).value)} />
+          <input aria-label="Max count" type="number" min={1} value={maxCount} onInput={(e) => setMaxCount((e.target as HTMLInputElement).value)} />
         </label>
       )}
       {kind === "numeric" && (
         <>
           <label>
             Min value
-            <input type="number" step="any" value={min} onInput={(e) => setMin((e.target as HTMLInputElement).value)} />
+            <input aria-label="Min value" type="number" step="any" value={min} onInput={(e) => setMin((e.target as HTMLInputElement).value)} />
           </label>
           <label>
             Max value
-            <input type="number" step="any" value={max} onInput={(e) => setMax((e.target as HTMLInputElement).value)} />
+            <input aria-label="Max value" type="number" step="any" value={max} onInput={(e) => setMax((e.target as HTMLInputElement).value)} />
           </label>
         </>
       )}
@@ -163,11 +163,11 @@ function SchemaForm({ onCreated }: { onCreated: () => void }) {
         <>
           <label>
             Positive label
-            <input value={pos} onInput={(e) => setPos((e.target as HTMLInputElement).value)} />
+            <input aria-label="Positive label" value={pos} onInput={(e) => setPos((e.target as HTMLInputElement).value)} />
           </label>
           <label>
             Negative label
-            <input value={neg} onInput={(e) => setNeg((e.target as HTMLInputElement).value)} />
+            <input aria-label="Negative label" value={neg} onInput={(e) => setNeg((e.target as HTMLInputElement).value)} />
           </label>
         </>
       )}
@@ -350,15 +350,15 @@ function SessionsTab({ schemas }: { schemas: LabelSchema[] }) {
         <form class="form-grid" onSubmit={create} aria-label="Create labeling session">
           <label>
             Name
-            <input value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} placeholder="quickstart_review" />
+            <input aria-label="Name" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} placeholder="quickstart_review" />
           </label>
           <label>
             Reviews per item
-            <input type="number" min={1} value={reviews} onInput={(e) => setReviews((e.target as HTMLInputElement).value)} />
+            <input aria-label="Reviews per item" type="number" min={1} value={reviews} onInput={(e) => setReviews((e.target as HTMLInputElement).value)} />
           </label>
           <label class="wide">
             Assigned reviewers (comma-separated; empty = anyone)
-            <input value={users} onInput={(e) => setUsers((e.target as HTMLInputElement).value)} />
+            <input aria-label="Assigned reviewers (comma-separated; empty = anyone)" value={users} onInput={(e) => setUsers((e.target as HTMLInputElement).value)} />
           </label>
           <fieldset class="wide">
             <legend>Label schemas</legend>
@@ -474,15 +474,15 @@ function RulesTab({ sessions }: { sessions: LabelingSession[] }) {
         <form class="form-grid" onSubmit={create} aria-label="Create rule">
           <label>
             Name
-            <input value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} placeholder="thumbs_down_to_review" />
+            <input aria-label="Name" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} placeholder="thumbs_down_to_review" />
           </label>
           <label>
             Sample rate (0–1)
-            <input type="number" min={0} max={1} step="any" value={rate} onInput={(e) => setRate((e.target as HTMLInputElement).value)} />
+            <input aria-label="Sample rate (0–1)" type="number" min={0} max={1} step="any" value={rate} onInput={(e) => setRate((e.target as HTMLInputElement).value)} />
           </label>
           <label class="wide">
             Filter
-            <input
+            <input aria-label="Filter"
               class={filterError ? "invalid" : ""}
               value={filter}
               spellcheck={false}
@@ -497,7 +497,7 @@ function RulesTab({ sessions }: { sessions: LabelingSession[] }) {
           </p>
           <label>
             Send to
-            <select value={target} onChange={(e) => setTarget((e.target as HTMLSelectElement).value)}>
+            <select aria-label="Send to" value={target} onChange={(e) => setTarget((e.target as HTMLSelectElement).value)}>
               <option value="">choose…</option>
               {sessions.map((s) => (
                 <option value={s.name}>labeling session {s.name}</option>

@@ -21,7 +21,7 @@ export function SignIn({ onSignIn, reason }: { onSignIn: (id: Identity) => void;
       <form class="stack" onSubmit={submit} aria-label="Sign in">
         <label>
           Your name
-          <input autoFocus value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} autocomplete="username" />
+          <input aria-label="Your name" autoFocus value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} autocomplete="username" />
         </label>
         <label>
           Token <span class="muted small">(only if this server requires one)</span>

@@ -122,14 +122,14 @@ function AssessmentForm({
     <form class="form-grid" onSubmit={submit} aria-label="Add assessment">
       <label>
         Type
-        <select value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value as "feedback" | "expectation")}>
+        <select aria-label="Type" value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value as "feedback" | "expectation")}>
           <option value="feedback">Feedback</option>
           <option value="expectation">Expectation</option>
         </select>
       </label>
       <label>
         Name
-        <input list="assessment-names" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} placeholder="accuracy_score" />
+        <input aria-label="Name" list="assessment-names" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} placeholder="accuracy_score" />
         <datalist id="assessment-names">
           {suggestions.map((s) => (
             <option value={s} />
@@ -138,7 +138,7 @@ function AssessmentForm({
       </label>
       <label>
         On
-        <select value={spanId} onChange={(e) => setSpanId((e.target as HTMLSelectElement).value)}>
+        <select aria-label="On" value={spanId} onChange={(e) => setSpanId((e.target as HTMLSelectElement).value)}>
           <option value="">the whole trace</option>
           {spans.map((s) => (
             <option value={s.span_id}>span {s.name}</option>
@@ -147,7 +147,7 @@ function AssessmentForm({
       </label>
       <label>
         Value type
-        <select
+        <select aria-label="Value type"
           value={kind}
           onChange={(e) => {
             const k = (e.target as HTMLSelectElement).value as ValueKind;
@@ -164,19 +164,19 @@ function AssessmentForm({
       <label>
         Value
         {kind === "boolean" ? (
-          <select value={raw} onChange={(e) => setRaw((e.target as HTMLSelectElement).value)}>
+          <select aria-label="Value" value={raw} onChange={(e) => setRaw((e.target as HTMLSelectElement).value)}>
             <option value="true">true (thumbs up)</option>
             <option value="false">false (thumbs down)</option>
           </select>
         ) : kind === "json" || kind === "string" ? (
-          <textarea rows={2} value={raw} onInput={(e) => setRaw((e.target as HTMLTextAreaElement).value)} />
+          <textarea aria-label="Value" rows={2} value={raw} onInput={(e) => setRaw((e.target as HTMLTextAreaElement).value)} />
         ) : (
-          <input type="number" step="any" value={raw} onInput={(e) => setRaw((e.target as HTMLInputElement).value)} />
+          <input aria-label="Value" type="number" step="any" value={raw} onInput={(e) => setRaw((e.target as HTMLInputElement).value)} />
         )}
       </label>
       <label class="wide">
         Rationale
-        <textarea rows={2} value={rationale} onInput={(e) => setRationale((e.target as HTMLTextAreaElement).value)} />
+        <textarea aria-label="Rationale" rows={2} value={rationale} onInput={(e) => setRationale((e.target as HTMLTextAreaElement).value)} />
       </label>
       <div class="wide row">
         <button type="submit" class="primary" disabled={action.busy}>
@@ -267,10 +267,10 @@ function AssessmentRow({
       {editing ? (
         <form class="row" onSubmit={save} aria-label={editing === "edit" ? "Edit assessment" : "Override assessment"}>
           <label>
-            Value <input value={raw} onInput={(e) => setRaw((e.target as HTMLInputElement).value)} />
+            Value <input aria-label="Value" value={raw} onInput={(e) => setRaw((e.target as HTMLInputElement).value)} />
           </label>
           <label>
-            Rationale <input value={rationale} onInput={(e) => setRationale((e.target as HTMLInputElement).value)} />
+            Rationale <input aria-label="Rationale" value={rationale} onInput={(e) => setRationale((e.target as HTMLInputElement).value)} />
           </label>
           <button type="submit" class="primary" disabled={action.busy}>
             {editing === "edit" ? "Save" : "Override"}
