@@ -86,11 +86,11 @@ def test_developer_annotation_on_a_span(tracefeed, page):
     page.goto(f"{tracefeed.url}/#/traces/{trace_id}")
     page.get_by_role("button", name=re.compile("retrieve_context")).click()
     form = page.get_by_role("form", name="Add assessment")
-    form.get_by_label("Name").fill("accuracy_score")
-    form.get_by_label("On").select_option(label="span retrieve_context")
-    form.get_by_label("Value type").select_option("number")
+    form.get_by_label("Name", exact=True).fill("accuracy_score")
+    form.get_by_label("On", exact=True).select_option(label="span retrieve_context")
+    form.get_by_label("Value type", exact=True).select_option("number")
     form.get_by_label("Value", exact=True).fill("0.8")
-    form.get_by_label("Rationale").fill("Context is right but thin")
+    form.get_by_label("Rationale", exact=True).fill("Context is right but thin")
     form.get_by_role("button", name="Add assessment").click()
 
     # It goes through Kafka and the join; it is there after a refresh.
