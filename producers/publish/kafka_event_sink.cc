@@ -1,9 +1,12 @@
 #include "producers/publish/kafka_event_sink.h"
 
+#include <prometheus/counter.h>
+
 #include "core/event_json.h"
 #include "core/json_writer.h"
 #include "core/time_format.h"
 #include "kafka/producer.h"
+#include "metrics/metrics.h"
 
 namespace tracefeed::publish {
 namespace {
@@ -35,12 +38,21 @@ Status publish_status_from_delivery(const Status& delivery) {
   }
 }
 
-KafkaEventSink::KafkaEventSink(kafka::Producer& producer, Topics topics, Clock& clock, KafkaEventSinkOptions options)
+KafkaEventSink::KafkaEventSink(kafka::Producer& producer, Topics topics, Clock& clock, KafkaEventSinkOptions options,
+                               metrics::Metrics* metrics)
     : _producer(producer),
       _topics(std::move(topics)),
       _clock(clock),
       _options(options),
-      _dedup(options.dedup, clock) {}
+      _dedup(options.dedup, clock) {
+  if (metrics) {
+    for (EventType t : {EventType::trace, EventType::assessment, EventType::assessment_update, EventType::assessment_delete}) {
+      _ingested[static_cast<size_t>(t)] = &metrics->events_ingested(t);
+    }
+    _rejected_unavailable = &metrics->events_rejected("unavailable");
+    _rejected_failed = &metrics->events_rejected("publish_failed");
+  }
+}
 
 const std::string& KafkaEventSink::topic_for(EventType type) const noexcept {
   return type == EventType::trace ? _topics.traces : _topics.assessments;
@@ -100,27 +112,41 @@ std::vector<Status> KafkaEventSink::publish(std::span<const Envelope> events) {
   if (!s.records.empty()) {
     std::vector<kafka::DeliveryReport> reports = _producer.produce_batch(s.records, _options.ack_timeout);
     uint64_t produced = 0;
+    uint64_t produced_by_type[4] = {};
     for (size_t r = 0; r < s.index.size(); ++r) {
       const size_t i = s.index[r];
       out[i] = publish_status_from_delivery(reports[r].status);
-      if (out[i].is_ok()) ++produced;
+      if (out[i].is_ok()) {
+        ++produced;
+        ++produced_by_type[static_cast<size_t>(events[i].type)];
+      }
       if (!events[i].event_id.empty()) _dedup.finish(s.keys[i], out[i]);
     }
     _stats.produced.fetch_add(produced, std::memory_order_relaxed);
+    for (size_t t = 0; t < 4; ++t) {
+      if (produced_by_type[t] && _ingested[t]) _ingested[t]->Increment(static_cast<double>(produced_by_type[t]));
+    }
   }
 
   // 4. Duplicates: acknowledged earlier, or share the first occurrence's fate.
-  uint64_t dedup = 0, failed = 0;
+  uint64_t dedup = 0, failed = 0, unavailable = 0;
   for (size_t i = 0; i < n; ++i) {
     if (s.role[i] == -2) ++dedup;
     else if (s.role[i] >= 0) {
       out[i] = out[static_cast<size_t>(s.role[i])];
       ++dedup;
     }
-    if (!out[i].is_ok()) ++failed;
+    if (!out[i].is_ok()) {
+      ++failed;
+      if (out[i].code() == ErrorCode::unavailable) ++unavailable;
+    }
   }
   _stats.deduplicated.fetch_add(dedup, std::memory_order_relaxed);
   _stats.failed.fetch_add(failed, std::memory_order_relaxed);
+  if (_rejected_unavailable) {
+    if (unavailable) _rejected_unavailable->Increment(static_cast<double>(unavailable));
+    if (failed > unavailable) _rejected_failed->Increment(static_cast<double>(failed - unavailable));
+  }
   return out;
 }
 

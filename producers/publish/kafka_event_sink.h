@@ -8,10 +8,18 @@
 // Also a DeadLetterSink: rejected input can be recorded on the dead-letter topic as
 // {reason, error_code, message, raw (truncated), time}.
 //
+// Metrics (when given a metrics::Metrics): tracefeed_events_ingested_total{type} counts every
+// envelope newly acknowledged by Kafka — every ingestion path (native, MLflow, OTLP) publishes
+// here, and a retry acknowledged again from the dedup window is not counted twice;
+// tracefeed_events_rejected_total{reason} counts envelopes this sink could not publish, as
+// reason="unavailable" (not acknowledged: a retry may succeed) or "publish_failed" (refused, e.g.
+// too large) — the gateway's RejectReason names. Handles are resolved once in the constructor:
+// a publish() call adds to at most six counters, once per call, not once per event.
+//
 // Thread: publish() and dead_letter() are thread-safe and run on the caller's thread (HTTP
 // workers); publish() blocks until every record is acknowledged or fails (ack_timeout). The
-// Producer, Clock and this sink are owned by the wiring (apps/runtime.cc); the producer must
-// outlive the sink.
+// Producer, Clock, Metrics and this sink are owned by the wiring (apps/runtime.cc); the producer
+// and the metrics must outlive the sink.
 
 #include <atomic>
 #include <chrono>
@@ -28,6 +36,12 @@
 
 namespace tracefeed::kafka {
 class Producer;
+}
+namespace tracefeed::metrics {
+class Metrics;
+}
+namespace prometheus {
+class Counter;
 }
 
 namespace tracefeed::publish {
@@ -65,7 +79,9 @@ struct KafkaEventSinkStats {
 
 class KafkaEventSink final : public EventSink, public DeadLetterSink {
  public:
-  KafkaEventSink(kafka::Producer& producer, Topics topics, Clock& clock, KafkaEventSinkOptions options = {});
+  // `metrics` may be null (no Prometheus counting; stats() still counts).
+  KafkaEventSink(kafka::Producer& producer, Topics topics, Clock& clock, KafkaEventSinkOptions options = {},
+                 metrics::Metrics* metrics = nullptr);
 
   [[nodiscard]] std::vector<Status> publish(std::span<const Envelope> events) override;
   void dead_letter(std::string_view reason, const Status& error, std::string_view raw) override;
@@ -83,6 +99,10 @@ class KafkaEventSink final : public EventSink, public DeadLetterSink {
   KafkaEventSinkOptions _options;
   DedupWindow _dedup;
   KafkaEventSinkStats _stats;
+  // Prometheus handles, null without metrics: ingested by EventType, and the two reject reasons.
+  prometheus::Counter* _ingested[4] = {};
+  prometheus::Counter* _rejected_unavailable = nullptr;
+  prometheus::Counter* _rejected_failed = nullptr;
 };
 
 // The Status an envelope gets from a delivery report's error: unavailable for everything a retry

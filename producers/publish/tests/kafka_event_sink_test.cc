@@ -12,6 +12,8 @@
 #include "kafka/embedded_broker.h"
 #include "kafka/producer.h"
 #include "kafka/tests/real_kafka.h"
+#include "metrics/metrics.h"
+#include "metrics/tests/exposition_text.h"
 
 namespace tracefeed::publish {
 namespace {
@@ -161,6 +163,42 @@ TEST_F(KafkaEventSinkTest, QueueFullIsUnavailableAndNotRemembered) {
   EXPECT_EQ(acked, 6u);
   (void)(*small)->close();
   EXPECT_EQ(count(topics.assessments), 6);
+}
+
+TEST_F(KafkaEventSinkTest, CountsIngestedByTypeAndRejectedByReasonInPrometheus) {
+  metrics::Metrics m;
+  const std::string t1 = "tr-0000000000000000000000000000000d";
+  {
+    KafkaEventSink sink(*producer, topics, clock, {}, &m);
+    std::vector<Envelope> batch = {feedback("m1", t1), trace("m2", t1), feedback("m3", t1), feedback("m1", t1)};
+    for (const auto& s : sink.publish(batch)) EXPECT_TRUE(s.is_ok()) << s.to_string();
+    for (const auto& s : sink.publish(batch)) EXPECT_TRUE(s.is_ok());  // a retry is not ingested twice
+  }
+  std::string text = m.text();
+  using metrics::testing::sample_value;
+  EXPECT_EQ(sample_value(text, R"(tracefeed_events_ingested_total{type="assessment"})"), 2.0);
+  EXPECT_EQ(sample_value(text, R"(tracefeed_events_ingested_total{type="trace"})"), 1.0);
+  EXPECT_EQ(sample_value(text, R"(tracefeed_events_ingested_total{type="assessment_update"})"), 0.0);
+  EXPECT_EQ(sample_value(text, R"(tracefeed_events_rejected_total{reason="unavailable"})"), 0.0);
+
+  // A full producer queue refuses some: each counts once as unavailable, none as ingested.
+  kafka::ProducerOptions po;
+  po.client.brokers = broker->bootstrap_servers();
+  po.max_queued_messages = 2;
+  po.linger_ms = 200;
+  auto small = kafka::Producer::create(po);
+  ASSERT_TRUE(small.is_ok());
+  KafkaEventSink sink(**small, topics, clock, {}, &m);
+  std::vector<Envelope> burst;
+  for (int i = 0; i < 6; ++i) burst.push_back(feedback("b" + std::to_string(i), t1));
+  size_t refused = 0;
+  for (const auto& s : sink.publish(burst)) refused += !s.is_ok();
+  ASSERT_GE(refused, 1u);
+  text = m.text();
+  EXPECT_EQ(sample_value(text, R"(tracefeed_events_rejected_total{reason="unavailable"})"), static_cast<double>(refused));
+  EXPECT_EQ(sample_value(text, R"(tracefeed_events_rejected_total{reason="publish_failed"})"), 0.0);
+  EXPECT_EQ(sample_value(text, R"(tracefeed_events_ingested_total{type="assessment"})"), 2.0 + static_cast<double>(6 - refused));
+  (void)(*small)->close();
 }
 
 }  // namespace
