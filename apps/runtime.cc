@@ -194,6 +194,7 @@ Status Runtime::start_http(const config::Config& config) {
   options.listen = config.http.listen;
   options.body_limit_bytes = config.http.body_limit_bytes;
   options.threads = config.http.threads;
+  for (const auto& t : config.http.auth_tokens) options.auth_tokens.push_back({t.user, t.token, t.token_env});
   _http = std::make_unique<http::Server>(options);
   _http->route("GET", "/healthz", [](const http::Request&, http::Response& res) {
     res.json(200, R"({"status":"ok"})");
@@ -207,7 +208,15 @@ Status Runtime::start_http(const config::Config& config) {
   });
   if (_roles.gateway) {
     _sink = std::make_unique<publish::KafkaEventSink>(*_producer, _topics, _clock, publish::KafkaEventSinkOptions{});
-    _gateway = std::make_unique<gateway::Gateway>(gateway::GatewayOptions{}, *_sink, _clock, _sink.get());
+    // UpdateAssessment answers with the full stored assessment where this process runs the join
+    // (a gateway-only process answers with the updated fields).
+    gateway::AssessmentLookup lookup;
+    if (_reader) {
+      lookup = [reader = _reader.get()](std::string_view trace_id, std::string_view assessment_id) {
+        return reader->get_assessment(trace_id, assessment_id);
+      };
+    }
+    _gateway = std::make_unique<gateway::Gateway>(gateway::GatewayOptions{}, *_sink, _clock, _sink.get(), std::move(lookup));
     _gateway->register_routes(*_http);
     otlp::register_otlp_routes(*_http, *_sink, otlp::OtlpOptions{});
   }

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <charconv>
+#include <optional>
 #include <thread>
 
 #include "core/json_writer.h"
@@ -25,7 +26,114 @@ std::string lower(std::string s) {
   return s;
 }
 
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Equality whose running time depends only on the length of `presented` (which the client
+// already knows), never on how many leading bytes of the secret it guessed right, nor on where
+// they differ. `secret` is non-empty (Server::start refuses empty tokens).
+bool constant_time_equals(std::string_view secret, std::string_view presented) {
+  size_t diff = secret.size() ^ presented.size();
+  unsigned char acc = 0;
+  for (size_t i = 0; i < presented.size(); ++i) {
+    acc |= static_cast<unsigned char>(presented[i] ^ secret[i % secret.size()]);
+  }
+  return (diff | acc) == 0;
+}
+
+// RFC 4648 base64 (standard alphabet; padding optional). nullopt on any other character.
+std::optional<std::string> base64_decode(std::string_view in) {
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  std::string out;
+  out.reserve(in.size() * 3 / 4);
+  uint32_t buf = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '+') v = 62;
+    else if (c == '/') v = 63;
+    else return std::nullopt;
+    buf = (buf << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buf >> bits) & 0xff));
+    }
+  }
+  if (bits >= 6) return std::nullopt;  // a single trailing character carries no whole byte
+  return out;
+}
+
+struct ResolvedToken {
+  std::string user;
+  std::string token;
+};
+
+// The user `authorization` (the header's value) authenticates as, or nullptr with the reason in
+// `why` (for the 401 body; it never echoes the credentials).
+const std::string* authenticate(const std::vector<ResolvedToken>& tokens, std::string_view authorization, std::string& why,
+                                bool& presented_credentials) {
+  presented_credentials = false;
+  authorization = trim(authorization);
+  if (authorization.empty()) {
+    why = "authentication required: send \"Authorization: Bearer <token>\" (MLFLOW_TRACKING_TOKEN), or HTTP Basic "
+          "with the token as password";
+    return nullptr;
+  }
+  const size_t space = authorization.find(' ');
+  const std::string_view scheme = authorization.substr(0, space);
+  const std::string_view credentials = space == std::string_view::npos ? std::string_view() : trim(authorization.substr(space));
+  std::string decoded;
+  std::string_view presented;
+  std::string_view basic_user;
+  bool basic = false;
+  if (iequals(scheme, "Bearer")) {
+    presented = credentials;
+  } else if (iequals(scheme, "Basic")) {
+    auto d = base64_decode(credentials);
+    const size_t colon = d ? d->find(':') : std::string::npos;
+    if (colon == std::string::npos) {
+      why = "Authorization: malformed Basic credentials (expected base64 of user:token)";
+      return nullptr;
+    }
+    decoded = std::move(*d);
+    basic_user = std::string_view(decoded).substr(0, colon);
+    presented = std::string_view(decoded).substr(colon + 1);
+    basic = true;
+  } else {
+    // The scheme is not echoed: a client that sent a bare token would see it in the reply.
+    why = "Authorization: unsupported scheme; use \"Bearer <token>\" or Basic";
+    return nullptr;
+  }
+  presented_credentials = true;
+  // Every token is compared (no early exit), so the time does not tell which one came close.
+  const ResolvedToken* match = nullptr;
+  for (const ResolvedToken& t : tokens) {
+    const bool equal = constant_time_equals(t.token, presented);
+    if (equal) match = &t;
+  }
+  if (!match) {
+    why = "Authorization: invalid token";
+    return nullptr;
+  }
+  if (basic && !basic_user.empty() && basic_user != match->user) {
+    why = "Authorization: the Basic user name is not the user of this token";
+    return nullptr;
+  }
+  return &match->user;
+}
+
 }  // namespace
+
+bool path_requires_auth(std::string_view path) noexcept {
+  return path == "/api" || path.starts_with("/api/") || path == "/v1" || path.starts_with("/v1/");
+}
 
 std::string_view Request::query_param(std::string_view name) const {
   for (const auto& [k, v] : query) {
@@ -96,6 +204,9 @@ Result<std::pair<std::string, int>> parse_listen_address(std::string_view listen
 
 struct Server::Impl {
   ServerOptions options;
+  // options.auth_tokens with token_env resolved; filled by start() before the listener runs,
+  // read-only afterwards (so handlers read it without a lock).
+  std::vector<ResolvedToken> tokens;
   httplib::Server server;
   std::thread listener;
   std::atomic<bool> listener_done{false};
@@ -148,6 +259,12 @@ struct Server::Impl {
     for (size_t i = 1; i < in.matches.size(); ++i) req.path_params.push_back(in.matches[i].str());
     for (const auto& [k, v] : in.params) req.query.emplace_back(k, v);
     for (const auto& [k, v] : in.headers) req.headers.emplace_back(lower(k), v);
+    if (!tokens.empty() && path_requires_auth(req.path)) {
+      // The pre-routing check let this request through, so this finds its user.
+      std::string why;
+      bool presented = false;
+      req.authenticated_user = authenticate(tokens, in.get_header_value("Authorization"), why, presented);
+    }
     Response res;
     handler(req, res);
     out.status = res.status;
@@ -182,6 +299,33 @@ Server::Server(ServerOptions options) : _impl(std::make_unique<Impl>()) {
     write_error(r, Status::internal(what));
     res.status = r.status;
     res.set_content(r.body, "application/json");
+  });
+  // Authentication runs before routing, so an unauthenticated client learns nothing about which
+  // routes exist and no body of theirs is read.
+  s.set_pre_routing_handler([impl = _impl.get()](const httplib::Request& req, httplib::Response& res) {
+    if (impl->tokens.empty() || req.method == "OPTIONS" || !path_requires_auth(req.path)) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    std::string why;
+    bool presented = false;
+    if (authenticate(impl->tokens, req.get_header_value("Authorization"), why, presented)) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    std::string body;
+    JsonWriter w(body);
+    w.begin_object();
+    w.field("error_code", "UNAUTHENTICATED");
+    w.field("message", why);
+    w.end_object();
+    res.status = 401;
+    res.set_header("WWW-Authenticate", presented ? R"(Bearer realm="tracefeed", error="invalid_token")" : R"(Bearer realm="tracefeed")");
+    // The request body was not read: close the connection so its bytes are not parsed as the
+    // next request on this keep-alive connection.
+    if (req.has_header("Transfer-Encoding") || (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0")) {
+      res.set_header("Connection", "close");
+    }
+    res.set_content(std::move(body), "application/json");
+    return httplib::Server::HandlerResponse::Handled;
   });
   s.set_error_handler([limit = _impl->options.body_limit_bytes](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a handler already wrote an error body
@@ -226,6 +370,32 @@ Status Server::mount_static(std::string mount, std::string dir) {
 }
 
 Status Server::start() {
+  _impl->tokens.clear();
+  const auto& tokens = _impl->options.auth_tokens;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const AuthToken& t = tokens[i];
+    const std::string where = "http.auth_tokens[" + std::to_string(i) + "]";
+    if (t.user.empty()) return Status::invalid_argument(where + ".user: required");
+    if (!t.token.empty() && !t.token_env.empty()) {
+      return Status::invalid_argument(where + ": set either token or token_env, not both");
+    }
+    std::string value = t.token;
+    if (!t.token_env.empty()) {
+      const char* env = std::getenv(t.token_env.c_str());
+      if (!env || !*env) {
+        return Status::invalid_argument(where + ".token_env: environment variable " + t.token_env + " is not set or empty");
+      }
+      value = env;
+    }
+    if (value.empty()) return Status::invalid_argument(where + ": empty token (user " + t.user + ")");
+    for (size_t j = 0; j < _impl->tokens.size(); ++j) {
+      if (_impl->tokens[j].token == value) {
+        return Status::invalid_argument(where + ": the same token as http.auth_tokens[" + std::to_string(j) +
+                                        "]; each token must identify one user");
+      }
+    }
+    _impl->tokens.push_back({t.user, std::move(value)});
+  }
   TF_ASSIGN_OR_RETURN(auto addr, parse_listen_address(_impl->options.listen));
   auto& [host, port] = addr;
   _impl->host = host;

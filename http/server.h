@@ -17,6 +17,15 @@
 
 namespace tracefeed::http {
 
+// A token accepted by the API and the user it authenticates (config: http.auth_tokens). Exactly
+// one of `token` / `token_env` is set; `token_env` names an environment variable read by
+// Server::start().
+struct AuthToken {
+  std::string user;
+  std::string token;
+  std::string token_env;
+};
+
 struct ServerOptions {
   // host:port to bind. Port 0 picks a free port (see Server::port()). Default: 127.0.0.1:8080.
   std::string listen = "127.0.0.1:8080";
@@ -26,6 +35,14 @@ struct ServerOptions {
   int threads = 4;
   // Requests served on one keep-alive connection before it is closed. Default: 10000.
   int keep_alive_max_count = 10000;
+  // When non-empty, every request under /api/ and /v1/ (OTLP) must authenticate with one of
+  // these tokens: `Authorization: Bearer <token>` (what the MLflow client sends for
+  // MLFLOW_TRACKING_TOKEN) or HTTP Basic with the token as password (MLFLOW_TRACKING_USERNAME /
+  // MLFLOW_TRACKING_PASSWORD; the user name, if given, must be the token's user). Others get
+  // 401 UNAUTHENTICATED with a WWW-Authenticate challenge. /healthz, /readyz, /metrics, /version
+  // and static files stay open. Empty = no authentication (only sensible on loopback).
+  // Default: none.
+  std::vector<AuthToken> auth_tokens;
 };
 
 struct Request {
@@ -35,7 +52,13 @@ struct Request {
   std::vector<std::string> path_params;  // regex captures of the route pattern, in order
   std::vector<std::pair<std::string, std::string>> query;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  // Set by the server to the authenticated user (owned by the server, valid while it lives);
+  // null when authentication is off or the route is open. Read it through user().
+  const std::string* authenticated_user = nullptr;
 
+  // The user the request authenticated as (an AuthToken's `user`: the reviewer name for the
+  // labeling API), or nullptr when the server has no auth tokens or the path is open.
+  const std::string* user() const noexcept { return authenticated_user; }
   // First value of a query parameter or header (case-insensitive name), or "" when absent.
   std::string_view query_param(std::string_view name) const;
   bool has_query_param(std::string_view name) const;
@@ -76,7 +99,8 @@ class Server {
   // Serves files under `dir` at URL prefix `mount` (the web UI's built assets).
   [[nodiscard]] Status mount_static(std::string mount, std::string dir);
 
-  // Binds and starts serving. Returns an error naming the address when it cannot bind.
+  // Resolves the auth tokens (an unset `token_env` variable is an error naming it), binds and
+  // starts serving. Returns an error naming the address when it cannot bind.
   [[nodiscard]] Status start();
   // The bound port (after start()).
   int port() const noexcept;
@@ -88,6 +112,10 @@ class Server {
   struct Impl;
   std::unique_ptr<Impl> _impl;
 };
+
+// Whether `path` needs authentication when auth tokens are configured: /api/... and /v1/...
+// (OTLP). Everything else (health, metrics, /version, the UI's static files) is open.
+[[nodiscard]] bool path_requires_auth(std::string_view path) noexcept;
 
 // Splits "host:port"; the port must be 0..65535.
 [[nodiscard]] Result<std::pair<std::string, int>> parse_listen_address(std::string_view listen);

@@ -260,8 +260,28 @@ void split_ndjson(std::string_view body, std::vector<std::string_view>& items) {
   }
 }
 
-Gateway::Gateway(GatewayOptions options, EventSink& sink, Clock& clock, publish::DeadLetterSink* dead_letters)
-    : _options(std::move(options)), _sink(sink), _clock(clock), _dead_letters(dead_letters) {}
+Gateway::Gateway(GatewayOptions options, EventSink& sink, Clock& clock, publish::DeadLetterSink* dead_letters,
+                 AssessmentLookup lookup)
+    : _options(std::move(options)), _sink(sink), _clock(clock), _dead_letters(dead_letters), _lookup(std::move(lookup)) {}
+
+namespace {
+
+// What the join does with an assessment_update (processors/join/joiner.cc, apply_update), so the
+// reply shows what will be stored: the fields the update carries replace the stored ones.
+void merge_update(Assessment& stored, const Assessment& change) {
+  using F = Assessment::Field;
+  if (change.has(F::f_name)) stored.assessment_name = change.assessment_name;
+  if (change.has(F::f_span_id)) stored.span_id = change.span_id;
+  if (change.has(F::f_source)) stored.source = change.source;
+  if (change.has(F::f_rationale)) stored.rationale = change.rationale;
+  if (change.has(F::f_metadata)) stored.metadata = change.metadata;
+  if (change.has(F::f_feedback) || change.has(F::f_expectation)) stored.value = change.value;
+  stored.last_update_time = change.last_update_time;
+  stored.present |= change.present & (F::f_name | F::f_span_id | F::f_source | F::f_rationale | F::f_metadata |
+                                      F::f_feedback | F::f_expectation | F::f_last_update_time);
+}
+
+}  // namespace
 
 // MLflow's reply to an assessment write: {"assessment": {...}}.
 static void write_assessment_response(http::Response& res, const Assessment& a) {
@@ -636,6 +656,22 @@ void Gateway::handle_update_assessment(const http::Request& req, http::Response&
     if (!a.has(Assessment::f_metadata)) a.metadata.clear();
     if (!a.has(Assessment::f_name)) a.assessment_name.clear();
   }
+  // MLflow answers UpdateAssessment with the whole updated assessment, so read the stored one.
+  // Knowing it also refuses a feedback <-> expectation swap here, with a 400, where the join
+  // could only drop the event after the client had been told it worked. A failed or empty read
+  // (not joined yet, a gateway-only process) costs only the full reply: the update is published.
+  std::optional<Assessment> stored;
+  if (_lookup) {
+    if (auto found = _lookup(a.trace_id, a.assessment_id); found.is_ok()) stored = std::move(*found);
+  }
+  if (stored && (a.has(Assessment::f_feedback) || a.has(Assessment::f_expectation)) &&
+      a.has(Assessment::f_feedback) != stored->is_feedback()) {
+    return fail(RejectReason::invalid_event,
+                Status::invalid_argument(std::string("assessment.") + (a.has(Assessment::f_feedback) ? "feedback" : "expectation") +
+                                         ": assessment " + a.assessment_id + " is " +
+                                         (stored->is_feedback() ? "a feedback" : "an expectation") +
+                                         "; an update cannot change its kind"));
+  }
   const std::string_view idem = req.header("idempotency-key");
   e.event_id = idem.empty() || idem.size() > _options.max_idempotency_key_bytes ? mlflow_event_id(req.method, req.path, req.body)
                                                                                : std::string(idem);
@@ -644,7 +680,12 @@ void Gateway::handle_update_assessment(const http::Request& req, http::Response&
   a.present |= Assessment::f_last_update_time;
   if (!publish_one(e, res)) return;
 
-  write_assessment_response(res, a);
+  if (stored) {
+    merge_update(*stored, a);
+    write_assessment_response(res, *stored);
+  } else {
+    write_assessment_response(res, a);
+  }
 }
 
 void Gateway::handle_delete_assessment(const http::Request& req, http::Response& res) {

@@ -7,6 +7,7 @@
 //   POST   /api/3.0/mlflow/traces                                StartTraceV3 → trace event
 //   POST   /api/3.0/mlflow/traces/{trace_id}/assessments         CreateAssessment → assessment event
 //   PATCH  /api/3.0/mlflow/traces/{trace_id}/assessments/{id}    UpdateAssessment → assessment_update
+//          (replies with the full updated assessment when an AssessmentLookup finds the stored one)
 //   DELETE /api/3.0/mlflow/traces/{trace_id}/assessments/{id}    DeleteAssessment → assessment_delete
 //   GET    /version                                              the MLflow server version we speak
 //
@@ -25,11 +26,13 @@
 // call publish once and get the same assessment_id back.
 //
 // Threads: handlers run on the HTTP worker pool. Each worker keeps its own parser and buffers
-// (thread_local); the Gateway itself holds only the sink, clock and atomic counters.
+// (thread_local); the Gateway itself holds only the sink, clock, lookup and atomic counters.
 
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,6 +41,7 @@
 #include "core/clock.h"
 #include "core/event_sink.h"
 #include "core/model.h"
+#include "core/result.h"
 #include "http/server.h"
 
 namespace tracefeed::publish {
@@ -97,11 +101,22 @@ class GatewayStats {
   std::array<std::atomic<uint64_t>, static_cast<size_t>(RejectReason::kCount)> _rejected{};
 };
 
+// The assessment as currently stored (the join's state), or nullopt when it is not known (not yet
+// joined, deleted, or never existed). UpdateAssessment answers with the full updated assessment,
+// as MLflow's does: the stored one with the update merged onto it. The gateway sits beside the
+// processors, not above them, so the wiring passes their reader in (join::TraceReader::
+// get_assessment where the process runs the join; nothing in a gateway-only process).
+// Called on HTTP worker threads, concurrently: must be thread-safe.
+using AssessmentLookup =
+    std::function<Result<std::optional<Assessment>>(std::string_view trace_id, std::string_view assessment_id)>;
+
 class Gateway {
  public:
   // `sink` and `clock` (and `dead_letters`, which may be null) must outlive the Gateway and the
-  // server it is registered on.
-  Gateway(GatewayOptions options, EventSink& sink, Clock& clock, publish::DeadLetterSink* dead_letters = nullptr);
+  // server it is registered on. `lookup` may be empty: UpdateAssessment then answers with the
+  // updated fields only.
+  Gateway(GatewayOptions options, EventSink& sink, Clock& clock, publish::DeadLetterSink* dead_letters = nullptr,
+          AssessmentLookup lookup = {});
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
 
@@ -129,6 +144,7 @@ class Gateway {
   EventSink& _sink;
   Clock& _clock;
   publish::DeadLetterSink* _dead_letters;
+  AssessmentLookup _lookup;
   GatewayStats _stats;
 };
 

@@ -35,19 +35,23 @@ class Tracefeed:
         raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def start_tracefeed(extra_yaml: str = "") -> Tracefeed:
+def start_tracefeed(extra_yaml: str = "", http_yaml: str = "", env: dict | None = None) -> Tracefeed:
+    """http_yaml: more keys of the `http` flow mapping (e.g. "auth_tokens: [...]");
+    env: extra environment variables for the process (e.g. a token_env's variable)."""
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="tracefeed-py-"))
     config = workdir / "tracefeed.yaml"
+    http_extra = (", " + http_yaml) if http_yaml else ""
     config.write_text(
         "kafka: {brokers: embedded, partitions: 2}\n"
         f"state: {{dir: \"{workdir / 'state'}\"}}\n"
-        "http: {listen: \"127.0.0.1:0\"}\n" + extra_yaml
+        f"http: {{listen: \"127.0.0.1:0\"{http_extra}}}\n" + extra_yaml
     )
     proc = subprocess.Popen(
         [BINARY, "run", "--config", str(config)],
         stdout=subprocess.PIPE,
         stderr=open(workdir / "stderr.log", "wb"),
         text=True,
+        env={**os.environ, **(env or {})},
     )
     deadline = time.monotonic() + 60
     url = None

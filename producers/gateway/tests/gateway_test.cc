@@ -463,6 +463,120 @@ TEST_F(MlflowTest, UpdateAssessmentAppliesTheMask) {
   EXPECT_EQ(sink.published.size(), 1u);
 }
 
+// A Gateway whose AssessmentLookup answers from `stored` (what the join holds), like the wiring
+// passes join::TraceReader::get_assessment.
+class MlflowLookupTest : public MlflowTest {
+ protected:
+  static constexpr std::string_view kAid = "a-11111111111111111111111111111111";
+  std::optional<Assessment> stored;
+  Status lookup_error;
+  std::vector<std::pair<std::string, std::string>> looked_up;
+  Gateway gw_with_state{GatewayOptions{}, sink, clock, &dead,
+                        [this](std::string_view trace_id, std::string_view assessment_id) -> Result<std::optional<Assessment>> {
+                          looked_up.emplace_back(trace_id, assessment_id);
+                          if (!lookup_error.is_ok()) return lookup_error;
+                          return stored;
+                        }};
+
+  MlflowLookupTest() {
+    Assessment a;
+    a.assessment_id = kAid;
+    a.assessment_name = "helpfulness";
+    a.trace_id = kTrace;
+    a.source = {SourceType::human, "enduser_123"};
+    a.create_time = 1'748'779'200'358'000'000;  // 2025-06-01T12:00:00.358Z
+    a.last_update_time = a.create_time;
+    a.value = Feedback{.value = JsonText("2"), .error = std::nullopt};
+    a.rationale = "too short";
+    a.metadata = {{"ticket", "42"}};
+    a.valid = true;
+    a.present = Assessment::f_assessment_id | Assessment::f_name | Assessment::f_trace_id | Assessment::f_source |
+                Assessment::f_create_time | Assessment::f_last_update_time | Assessment::f_feedback |
+                Assessment::f_rationale | Assessment::f_metadata | Assessment::f_valid;
+    stored = a;
+  }
+
+  // RestStore.update_assessment as mlflow.update_assessment(..., Feedback(name="helpfulness", value=4)) sends it.
+  http::Response update(const std::string& assessment_json, const std::string& mask) {
+    const std::string body = R"({"assessment":{"assessment_id":")" + std::string(kAid) + R"(","trace_id":")" +
+                             std::string(kTrace) + "\"," + assessment_json + R"(},"update_mask":")" + mask + R"("})";
+    http::Request req = post("/api/3.0/mlflow/traces/" + std::string(kTrace) + "/assessments/" + std::string(kAid), body);
+    req.method = "PATCH";
+    req.path_params = {std::string(kTrace), std::string(kAid)};
+    http::Response res;
+    gw_with_state.handle_update_assessment(req, res);
+    return res;
+  }
+};
+
+TEST_F(MlflowLookupTest, UpdateAnswersWithTheFullStoredAssessmentMerged) {
+  auto res = update(R"("assessment_name":"helpfulness","feedback":{"value":4})", "assessment_name,feedback");
+  ASSERT_EQ(res.status, 200) << res.body;
+  ASSERT_EQ(looked_up.size(), 1u);
+  EXPECT_EQ(looked_up[0], std::make_pair(std::string(kTrace), std::string(kAid)));
+  Json j(res.body);
+  EXPECT_EQ(j.str("/assessment/assessment_id"), kAid);
+  EXPECT_EQ(j.str("/assessment/trace_id"), kTrace);
+  EXPECT_EQ(j.str("/assessment/assessment_name"), "helpfulness");
+  EXPECT_EQ(j.num("/assessment/feedback/value"), 4) << "the update";
+  EXPECT_EQ(j.str("/assessment/rationale"), "too short") << "kept from the stored assessment";
+  EXPECT_EQ(j.str("/assessment/metadata/ticket"), "42");
+  EXPECT_EQ(j.str("/assessment/source/source_type"), "HUMAN");
+  EXPECT_EQ(j.str("/assessment/source/source_id"), "enduser_123");
+  EXPECT_EQ(j.str("/assessment/create_time"), "2025-06-01T12:00:00.358Z");
+  EXPECT_EQ(j.str("/assessment/last_update_time"), "2023-11-14T22:13:20Z") << "now (the ManualClock)";
+  bool valid = false;
+  EXPECT_EQ(j.root.at_pointer("/assessment/valid").get(valid), simdjson::SUCCESS);
+  EXPECT_TRUE(valid);
+  // The event still carries only the change: the join merges it onto what it holds then.
+  ASSERT_EQ(sink.published.size(), 1u);
+  const Assessment& change = sink.published[0].assessment();
+  EXPECT_EQ(sink.published[0].type, EventType::assessment_update);
+  EXPECT_TRUE(change.has(Assessment::f_feedback));
+  EXPECT_FALSE(change.has(Assessment::f_rationale));
+  EXPECT_FALSE(change.has(Assessment::f_source));
+  EXPECT_FALSE(change.has(Assessment::f_create_time));
+}
+
+TEST_F(MlflowLookupTest, RationaleAndMetadataUpdatesReplaceTheStoredOnes) {
+  auto res = update(R"("rationale":"now detailed","metadata":{"reviewed":"yes"})", "rationale,metadata");
+  ASSERT_EQ(res.status, 200) << res.body;
+  Json j(res.body);
+  EXPECT_EQ(j.str("/assessment/rationale"), "now detailed");
+  EXPECT_EQ(j.str("/assessment/metadata/reviewed"), "yes");
+  EXPECT_FALSE(j.has("/assessment/metadata/ticket")) << "metadata is replaced as a whole, as the join does";
+  EXPECT_EQ(j.num("/assessment/feedback/value"), 2) << "value unchanged";
+}
+
+TEST_F(MlflowLookupTest, NotYetJoinedOrUnreadableFallsBackToTheUpdatedFields) {
+  for (int round = 0; round < 2; ++round) {
+    if (round == 0) stored.reset();  // not joined yet (or a gateway-only process)
+    else lookup_error = Status::io_error("rocksdb: read failed");
+    auto res = update(R"("feedback":{"value":4})", "feedback");
+    ASSERT_EQ(res.status, 200) << res.body;
+    Json j(res.body);
+    EXPECT_EQ(j.str("/assessment/assessment_id"), kAid);
+    EXPECT_EQ(j.num("/assessment/feedback/value"), 4);
+    EXPECT_FALSE(j.has("/assessment/source")) << "unknown without the stored assessment";
+    EXPECT_FALSE(j.has("/assessment/rationale"));
+  }
+  EXPECT_EQ(sink.published.size(), 2u) << "a failed read does not stop the update";
+}
+
+TEST_F(MlflowLookupTest, ChangingFeedbackIntoExpectationIs400AndPublishesNothing) {
+  auto res = update(R"("expectation":{"value":"x"})", "expectation");
+  EXPECT_EQ(res.status, 400) << res.body;
+  Json j(res.body);
+  EXPECT_EQ(j.str("/error_code"), "INVALID_PARAMETER_VALUE");
+  EXPECT_NE(j.str("/message").find("assessment.expectation"), std::string::npos) << res.body;
+  EXPECT_NE(j.str("/message").find("is a feedback"), std::string::npos) << res.body;
+  EXPECT_TRUE(sink.published.empty());
+  EXPECT_EQ(gw_with_state.stats().rejected(RejectReason::invalid_event), 1u);
+  // Without a known stored assessment the gateway cannot tell; the join refuses it later.
+  stored.reset();
+  EXPECT_EQ(update(R"("expectation":{"value":"x"})", "expectation").status, 200);
+}
+
 TEST_F(MlflowTest, DeleteAssessmentPublishesADeleteEvent) {
   const std::string aid = "a-11111111111111111111111111111111";
   auto res = call(&Gateway::handle_delete_assessment, "DELETE", "/api/3.0/mlflow/traces/t/assessments/" + aid,
