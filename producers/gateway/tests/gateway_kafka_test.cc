@@ -105,7 +105,13 @@ class GatewayKafkaTest : public ::testing::Test {
     EXPECT_TRUE(consumer.is_ok());
     int64_t total = 0;
     for (int p = 0; p < kPartitions; ++p) {
+      // A fresh topic's leader may not be known yet (NOT_LEADER_FOR_PARTITION): retry until it is.
       auto w = (*consumer)->watermark_offsets({topic, p}, std::chrono::seconds(10));
+      for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+           !w.is_ok() && w.status().code() == ErrorCode::unavailable && std::chrono::steady_clock::now() < deadline;) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // retry interval
+        w = (*consumer)->watermark_offsets({topic, p}, std::chrono::seconds(10));
+      }
       EXPECT_TRUE(w.is_ok()) << w.status().to_string();
       if (w.is_ok()) total += w->high - w->low;
     }
