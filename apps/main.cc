@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "producers/emit/emit.h"
 #include "producers/emit/loadgen.h"
+#include "sinks/eval/dataset_export.h"
 
 #ifndef TRACEFEED_VERSION
 #define TRACEFEED_VERSION "0.0.0"
@@ -148,6 +149,18 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   loadgen_cmd->add_option("--seed", lg.traffic.seed, "Seed for ids and choices")->capture_default_str();
 
+  tracefeed::eval::DatasetExportOptions export_opts;
+  int64_t export_version = -1;
+  bool export_no_progress = false;
+  auto* dataset_cmd = app.add_subcommand("dataset", "Evaluation datasets");
+  dataset_cmd->require_subcommand(1);
+  auto* export_cmd = dataset_cmd->add_subcommand("export", "Write one version of a dataset to a JSONL file");
+  export_cmd->add_option("name", export_opts.name, "Dataset name")->required();
+  export_cmd->add_option("--version", export_version, "Version (default: latest)")->check(CLI::NonNegativeNumber);
+  export_cmd->add_option("-o,--output", export_opts.output, "Output file, - for stdout (default: NAME-vVERSION.jsonl)");
+  export_cmd->add_option("--url", export_opts.url, "tracefeed base URL")->capture_default_str();
+  export_cmd->add_flag("--no-progress", export_no_progress, "Plain progress lines even on a TTY");
+
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
 
@@ -163,6 +176,11 @@ int main(int argc, char** argv) {
   if (*loadgen_cmd) {
     lg.duration = std::chrono::milliseconds(static_cast<int64_t>(lg_duration_s * 1000));
     return tracefeed::emit::run_loadgen(lg);
+  }
+  if (*export_cmd) {
+    if (export_version >= 0) export_opts.version = export_version;
+    if (export_no_progress) export_opts.progress = false;
+    return tracefeed::eval::run_dataset_export(export_opts);
   }
   if (*version_cmd) {
     std::printf("tracefeed %s\n", TRACEFEED_VERSION);

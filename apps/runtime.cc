@@ -18,6 +18,9 @@
 #include "processors/query/read_api.h"
 #include "processors/route/router.h"
 #include "processors/route/rules_api.h"
+#include "sinks/eval/dataset_api.h"
+#include "sinks/eval/dataset_store.h"
+#include "sinks/eval/eval_sink.h"
 #include "state/store.h"
 #include "state/write_batch.h"
 
@@ -178,12 +181,22 @@ Status Runtime::start_processors(const config::Config& config) {
   TF_RETURN_IF_ERROR(_registry->load());
   _router = std::make_unique<route::Router>(_topics, *_rules);
 
+  _datasets = std::make_unique<eval::DatasetStore>(*_store, _clock);
+  TF_RETURN_IF_ERROR(_datasets->load().with_context("datasets"));
+
   join::JoinProcessorOptions jo;
   jo.topics = _topics;
   jo.cluster_id = _cluster_id;
   _join = std::make_unique<join::JoinProcessor>(jo, _client, *_store, _producer.get(), _router.get(), _clock);
   TF_RETURN_IF_ERROR(_join->start().with_context("join"));
   _reader = std::make_unique<join::TraceReader>(*_store);
+
+  eval::EvalSinkOptions eo;
+  eo.topic = _topics.eval;
+  eo.dead_letter_topic = _topics.dead_letter;
+  eo.cluster_id = _cluster_id;
+  _eval_sink = std::make_unique<eval::EvalSink>(eo, _client, *_datasets, *_store, _producer.get(), _clock);
+  TF_RETURN_IF_ERROR(_eval_sink->start().with_context("eval sink"));
   spdlog::info("join: consuming {} and {} (group {}), {} rules", _topics.traces, _topics.assessments, jo.group_id,
                _rules->snapshot()->size());
   return Status::ok();
@@ -223,6 +236,7 @@ Status Runtime::start_http(const config::Config& config) {
   if (_roles.process) {
     query::register_read_routes(*_http, *_reader, query::ReadApiOptions{});
     _registry->register_routes(*_http);
+    eval::register_dataset_routes(*_http, *_datasets, eval::DatasetApiOptions{});
   }
   mount_ui();
   TF_RETURN_IF_ERROR(_http->start());
@@ -273,11 +287,16 @@ void Runtime::stop() {
   }
   _gateway.reset();
   _sink.reset();
+  if (_eval_sink) {
+    _eval_sink->stop();
+    _eval_sink.reset();
+  }
   if (_join) {
     _join->stop();
     _join.reset();
   }
   _reader.reset();
+  _datasets.reset();
   _router.reset();
   _registry.reset();
   _rules.reset();

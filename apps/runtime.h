@@ -44,13 +44,19 @@ class Router;
 class RulesRegistry;
 }  // namespace tracefeed::route
 
+namespace tracefeed::eval {
+class DatasetStore;
+class EvalSink;
+}  // namespace tracefeed::eval
+
 namespace tracefeed::apps {
 
 // What one process runs. `tracefeed run` runs every role; `tracefeed gateway`, `tracefeed
 // process` run one each so each scales on its own (PRODUCT.md §2).
 //   gateway — ingestion over HTTP (native batch, MLflow-compatible writes, OTLP) → Kafka.
-//   process — the join + route processors over RocksDB state, and the APIs served from that
-//             state (MLflow-compatible reads and search, rules, decisions).
+//   process — the join + route processors over RocksDB state, the evaluation-dataset sink, and
+//             the APIs served from that state (MLflow-compatible reads and search, rules,
+//             decisions, datasets).
 // Every role serves /healthz and /readyz.
 struct Roles {
   bool gateway = true;
@@ -115,6 +121,8 @@ class Runtime {
   std::unique_ptr<route::RuleSet> _rules;
   std::unique_ptr<route::Router> _router;
   std::unique_ptr<route::RulesRegistry> _registry;
+  std::unique_ptr<eval::DatasetStore> _datasets;  // outlives the join (its write hook points here)
+  std::unique_ptr<eval::EvalSink> _eval_sink;
   std::unique_ptr<publish::KafkaEventSink> _sink;  // the gateway's EventSink over _producer
   std::unique_ptr<gateway::Gateway> _gateway;
   std::unique_ptr<http::Server> _http;
