@@ -130,7 +130,9 @@ Result<std::unique_ptr<Consumer>> Consumer::create(ConsumerOptions options) {
       {"auto.offset.reset", options.auto_offset_reset},
       {"session.timeout.ms", std::to_string(options.session_timeout_ms)},
       {"queued.max.messages.kbytes", std::to_string(options.queued_max_kbytes)},
+      {"max.poll.interval.ms", std::to_string(options.max_poll_interval_ms)},
   };
+  if (!options.group_instance_id.empty()) defaults.emplace_back("group.instance.id", options.group_instance_id);
   // librdkafka's consumer needs a group even to assign(); an assign-only consumer gets a private,
   // never-joined one.
   if (options.group_id.empty()) {
@@ -211,6 +213,21 @@ Result<std::vector<Message>> Consumer::poll_batch(std::size_t max_messages, std:
     if (!_impl->pending_error.is_ok()) break;  // a rebalance failed: hand out what we have
   }
   return out;
+}
+
+Status Consumer::seek(std::span<const TopicPartitionOffset> offsets, std::chrono::milliseconds timeout) {
+  TF_RETURN_IF_ERROR(_impl->check_open());
+  if (offsets.empty()) return Status::ok();
+  detail::PartitionListPtr list = detail::to_list(offsets);
+  if (rd_kafka_error_t* e = rd_kafka_seek_partitions(_impl->rk.get(), list.get(), to_ms(timeout)); e != nullptr) {
+    detail::ErrorPtr error(e);
+    return Status::unavailable(std::string("kafka seek: ") + rd_kafka_error_string(error.get()));
+  }
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& e = list->elems[i];
+    TF_RETURN_IF_ERROR(detail::status_from_err(e.err, std::string("kafka seek ") + e.topic + "/" + std::to_string(e.partition)));
+  }
+  return Status::ok();
 }
 
 Status Consumer::commit(std::span<const TopicPartitionOffset> offsets) {

@@ -43,6 +43,16 @@ struct ConsumerOptions {
   int session_timeout_ms = 10000;
   // Bound on the prefetch queue per partition (queued.max.messages.kbytes). Default: 64 MiB.
   int queued_max_kbytes = 64 * 1024;
+  // group.instance.id: static group membership (KIP-345). A member that restarts with the same
+  // id within session_timeout_ms takes its partitions back without a rebalance (and without
+  // waiting for the old member's session to expire); a second live member with the same id is
+  // fenced. close() then does not leave the group: the partitions move only once the session
+  // times out. Must be stable per instance and unique among live members. Default: empty (dynamic
+  // membership).
+  std::string group_instance_id;
+  // max.poll.interval.ms: the longest the owner thread may go without poll_batch() (rebalance
+  // handlers included) before the member is dropped from the group. Default: 300000.
+  int max_poll_interval_ms = 300000;
 };
 
 // One consumed record. Owns librdkafka's message (no copy of key/value); move-only. The views
@@ -133,6 +143,11 @@ class Consumer {
   // is returned as a Status — after the messages that preceded it have been handed out.
   [[nodiscard]] Result<std::vector<Message>> poll_batch(std::size_t max_messages,
                                                         std::chrono::milliseconds timeout);
+
+  // Moves the fetch position of assigned partitions to these offsets (the next record returned
+  // for each is the one at its offset) and drops records already fetched past them. Waits up to
+  // `timeout` for the seek to take effect. For re-reading a batch whose processing was abandoned.
+  [[nodiscard]] Status seek(std::span<const TopicPartitionOffset> offsets, std::chrono::milliseconds timeout);
 
   // Synchronously commits these offsets (NEXT offset to consume) for group_id.
   [[nodiscard]] Status commit(std::span<const TopicPartitionOffset> offsets);

@@ -261,6 +261,66 @@ TEST_F(RealKafka, ExplicitOffsetAssignResumesWhereTold) {
   EXPECT_EQ(got.front().offset(), 15);
 }
 
+TEST_F(RealKafka, SeekRereadsAGroupMemberPartitionFromTheGivenOffset) {
+  const std::string t = topic();
+  create_topic(t, 1);
+  auto p = producer();
+  produce_all(*p, t, 10, 0);
+  auto c = consumer(unique_name("g"));
+  ASSERT_TRUE(c->subscribe({t}).is_ok());
+  std::vector<Message> got = consume(*c, 10);
+  ASSERT_EQ(got.size(), 10u);
+  // As the join does with a batch whose transaction it aborted: read it again.
+  std::vector<TopicPartitionOffset> back = {{t, 0, 4}};
+  Status s = c->seek(back, 10s);
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  got = consume(*c, 6);
+  ASSERT_EQ(got.size(), 6u);
+  EXPECT_EQ(got.front().offset(), 4);
+  EXPECT_EQ(got.back().value(), "v9");
+}
+
+TEST_F(RealKafka, StaticMemberWithTheSameInstanceIdFencesTheOldOne) {
+  const std::string t = topic();
+  create_topic(t, 2);
+  auto p = producer();
+  produce_all(*p, t, 4);
+  const std::string group = unique_name("g"), instance = unique_name("i");
+  auto member = [&] {
+    ConsumerOptions opts;
+    opts.client = client();
+    opts.group_id = group;
+    opts.group_instance_id = instance;
+    opts.session_timeout_ms = 6000;
+    auto c = Consumer::create(std::move(opts));
+    EXPECT_TRUE(c.is_ok()) << c.status().to_string();
+    return std::move(c).value();
+  };
+  auto first = member();
+  ASSERT_TRUE(first->subscribe({t}).is_ok());
+  ASSERT_EQ(consume(*first, 4).size(), 4u);
+  // A restarted instance (same group.instance.id) takes the membership over; the old handle is
+  // fenced instead of both consuming the same partitions.
+  auto second = member();
+  ASSERT_TRUE(second->subscribe({t}).is_ok());
+  ASSERT_TRUE(wait_until(
+      [&] {
+        (void)second->poll_batch(10, 50ms);
+        auto as = second->assignment();
+        return as.is_ok() && as->size() == 2;
+      },
+      30s, 0ms));
+  bool fenced = false;
+  wait_until(
+      [&] {
+        auto r = first->poll_batch(10, 50ms);
+        fenced = !r.is_ok();
+        return fenced;
+      },
+      30s, 0ms);
+  EXPECT_TRUE(fenced);
+}
+
 // Two members of one group, manual commits (also from the revoke handler, as the processors
 // do), a member joining mid-stream and later leaving. A strategy "works" if every commit succeeds and no message
 // is lost.

@@ -1,10 +1,14 @@
 #include "processors/join/join_processor.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
-#include <unordered_set>
+#include <cstdio>
+#include <filesystem>
+#include <unordered_map>
 
 #include "core/event_json.h"
+#include "core/hash.h"
 #include "core/json_writer.h"
 #include "core/time_format.h"
 #include "kafka/consumer.h"
@@ -14,6 +18,64 @@
 #include "state/write_batch.h"
 
 namespace tracefeed::join {
+namespace {
+
+constexpr auto kTxnCallTimeout = std::chrono::seconds(30);
+constexpr auto kCommittedTimeout = std::chrono::seconds(30);
+constexpr auto kSeekTimeout = std::chrono::seconds(10);
+
+// "retriable: ..." statuses of the transactional API: the same call may simply be repeated.
+bool retriable(const Status& s) {
+  return (s.code() == ErrorCode::timeout || s.code() == ErrorCode::unavailable) &&
+         s.message().find("retriable: ") != std::string::npos;
+}
+
+std::string derived_instance_id(const std::string& store_path) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof(host), "host");
+  std::error_code ec;
+  const std::string path = std::filesystem::absolute(store_path, ec).lexically_normal().string();
+  char hash[17];
+  std::snprintf(hash, sizeof(hash), "%016llx", static_cast<unsigned long long>(xxh64(ec ? store_path : path)));
+  return std::string(host) + "-" + hash;
+}
+
+}  // namespace
+
+// One unit of work: the state changes, offsets and outputs of a set of consumed records.
+struct JoinProcessor::Batch {
+  explicit Batch(state::Store& store) : write(store) {}
+
+  struct Range {
+    int64_t first = -1;  // first offset in the batch (to re-read an abandoned batch)
+    int64_t next = 0;    // next offset to consume after the batch
+  };
+  state::WriteBatch write;
+  // Keyed by views into the records' topic names (the records outlive the Batch): no
+  // allocation per record, only per partition.
+  std::map<std::pair<std::string_view, int32_t>, Range> ranges;
+  // Traces whose state changed, in first-touch order, with the latest event time of that trace
+  // in this batch: the time routing stamps on its decisions and outputs. Per trace (not per
+  // batch), so a trace's stamp does not depend on which other partitions shared its batch.
+  std::vector<std::pair<std::string, int64_t>> touched;
+  std::unordered_map<std::string, size_t> touched_index;
+  // Routed outputs and dead letters: produced (at-least-once: acknowledged) or committed
+  // (exactly-once) before the batch's state and offsets are written.
+  std::vector<route::Output> outputs;
+  uint64_t routed = 0;
+  size_t records = 0;
+  uint64_t applied = 0, duplicates = 0, malformed = 0, unapplied = 0, suppressed = 0;
+  int64_t pending_delta = 0;
+  bool suppress_outputs = false;
+};
+
+// A range of one input partition to replay with outputs suppressed: [from, to).
+struct JoinProcessor::Gap {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t from = 0;  // RocksDB's next offset, or kafka::kOffsetBeginning when none is stored
+  int64_t to = 0;    // the group's committed offset: outputs up to here are already in Kafka
+};
 
 JoinProcessor::JoinProcessor(JoinProcessorOptions options, kafka::ClientOptions client, state::Store& store,
                              kafka::Producer* producer, route::Router* router, Clock& clock)
@@ -28,6 +90,7 @@ JoinProcessor::~JoinProcessor() { stop(); }
 
 Status JoinProcessor::start() {
   if (_options.cluster_id.empty()) return Status::invalid_argument("join: cluster_id is required");
+  if (_options.max_batch == 0) return Status::invalid_argument("join: max_batch must be at least 1");
   int64_t pending = 0;
   TF_RETURN_IF_ERROR(_store.scan_prefix(state::Family::pending, "", [&](std::string_view, std::string_view) {
     ++pending;
@@ -35,32 +98,39 @@ Status JoinProcessor::start() {
   }));
   _stats.pending_assessments = pending;
 
+  if (_options.exactly_once) {
+    // Stable across restarts: init_transactions then fences the crashed predecessor's producer
+    // and aborts its open transaction at once (instead of after transaction.timeout.ms), which
+    // also unblocks the committed-offset fetch of on_assign (KIP-447 waits for pending
+    // transactional offsets to settle).
+    _transactional_id = _options.group_id + ".join." +
+                        (_options.instance_id.empty() ? derived_instance_id(_store.path()) : _options.instance_id);
+    kafka::ProducerOptions po;
+    po.client = _client;
+    po.client.client_id = "tracefeed-join-txn";
+    po.transactional_id = _transactional_id;
+    po.transaction_timeout_ms = _options.transaction_timeout_ms;
+    po.linger_ms = 1;  // each batch waits for its outputs anyway: do not add a linger to it
+    TF_ASSIGN_OR_RETURN(_txn, kafka::Producer::create(po));
+    TF_RETURN_IF_ERROR(_txn->init_transactions(std::chrono::milliseconds(_options.transaction_timeout_ms) + kTxnCallTimeout)
+                           .with_context("join: init_transactions (" + _transactional_id + ")"));
+  }
+
   kafka::ConsumerOptions co;
   co.client = _client;
   co.client.client_id = "tracefeed-join";
   co.group_id = _options.group_id;
+  co.group_instance_id = _options.instance_id;
+  co.assignment_strategy = _options.assignment_strategy;
+  co.session_timeout_ms = _options.session_timeout_ms;
+  co.read_committed = true;
   TF_ASSIGN_OR_RETURN(_consumer, kafka::Consumer::create(co));
   kafka::RebalanceHandlers handlers;
-  // Runs on the owner thread inside poll_batch: resume each partition from the offset stored
-  // with the state it produced, never from the group's (advisory) commit.
-  handlers.on_assign = [this](std::span<const kafka::TopicPartition> parts) {
-    std::vector<kafka::TopicPartitionOffset> out;
-    auto stored = _store.stored_offsets(_options.cluster_id);
-    if (!stored.is_ok()) {
-      spdlog::error("join: reading stored offsets: {}", stored.status().to_string());
-      return out;
-    }
-    for (const auto& p : parts) {
-      auto it = stored->find(state::TopicPartition{p.topic, p.partition});
-      // No stored offset for this cluster: start from the beginning of the log, not from a
-      // group commit that may belong to state we no longer have.
-      out.push_back({p.topic, p.partition, it != stored->end() ? it->second : kafka::kOffsetBeginning});
-    }
-    spdlog::info("join: assigned {} partitions", parts.size());
-    return out;
-  };
+  handlers.on_assign = [this](std::span<const kafka::TopicPartition> parts) { return on_assign(parts); };
+  handlers.on_revoke = [this](std::span<const kafka::TopicPartition> parts) { on_revoke(parts); };
   TF_RETURN_IF_ERROR(_consumer->subscribe({_options.topics.traces, _options.topics.assessments}, std::move(handlers)));
   _stopping = false;
+  _assign_error = Status::ok();
   _thread = std::thread([this] { run(); });
   return Status::ok();
 }
@@ -71,6 +141,13 @@ void JoinProcessor::stop() {
   if (_consumer) {
     (void)_consumer->close();
     _consumer.reset();
+  }
+  if (_txn) {
+    // Normally no transaction is open here (the owner thread commits or aborts each one it
+    // begins); after an error that stopped it one may be, and the broker aborts it when the next
+    // start() with the same transactional.id runs init_transactions.
+    if (Status s = _txn->close(); !s.is_ok()) spdlog::warn("join: transactional producer close: {}", s.to_string());
+    _txn.reset();
   }
 }
 
@@ -85,98 +162,251 @@ Status JoinProcessor::last_error() const {
   return _error;
 }
 
+void JoinProcessor::hook(CommitPoint p, const Batch& b) const {
+  if (_options.fault_hook) _options.fault_hook(p, b.records, b.outputs.size());
+}
+
+void JoinProcessor::fail(Status s) {
+  // State was not written for the failed batch: the stored offsets still point at it, so a
+  // restart retries it (and, exactly-once, replays it silently if its transaction committed).
+  spdlog::critical("join: stopping: {}", s.to_string());
+  std::lock_guard lock(_mu);
+  _error = std::move(s);
+}
+
 void JoinProcessor::run() {
+  int abandoned_in_a_row = 0;
   while (!_stopping) {
     auto polled = _consumer->poll_batch(_options.max_batch, _options.poll_timeout);
+    if (!_assign_error.is_ok()) {
+      // Where to resume (or whether outputs were already emitted) is unknown: processing
+      // anything now could lose or repeat outputs. (A replay cut short by stop() is no error.)
+      if (!_stopping) fail(_assign_error);
+      return;
+    }
     if (!polled.is_ok()) {
       // Consumer errors (e.g. a broker going away) are transient for librdkafka: log and go on.
       spdlog::warn("join: poll: {}", polled.status().to_string());
       continue;
     }
     if (polled->empty()) continue;
+    const uint64_t aborted_before = _stats.aborted_transactions;
     if (Status s = process(*polled); !s.is_ok()) {
-      // A state write failed: stop rather than skip events. The stored offsets still point at
-      // this batch, so a restart retries it.
-      spdlog::critical("join: stopping: {}", s.to_string());
-      std::lock_guard lock(_mu);
-      _error = s;
+      fail(std::move(s));
       return;
+    }
+    if (_stats.aborted_transactions != aborted_before) {
+      // The batch was abandoned and will be re-read: back off a little so a persistent problem
+      // (e.g. an output topic that does not exist) does not spin.
+      ++abandoned_in_a_row;
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 50 << std::min(abandoned_in_a_row, 4))));
+    } else {
+      abandoned_in_a_row = 0;
     }
   }
 }
 
-Status JoinProcessor::process(std::vector<kafka::Message>& records) {
-  state::WriteBatch batch(_store);
-  // Keyed by views into the records' topic names (the records outlive this function's use of
-  // them): no allocation per record, only per partition when offsets are stored.
-  std::map<std::pair<std::string_view, int32_t>, int64_t> next_offsets;
-  int64_t pending_delta = 0;
-  uint64_t applied = 0, duplicates = 0, malformed = 0, unapplied = 0;
-  std::vector<std::string> touched;  // traces whose state changed, in first-touch order
-  std::unordered_set<std::string> touched_set;
-  int64_t last_time_ns = 0;
-  for (const auto& m : records) {
-    next_offsets[{m.topic(), m.partition()}] = m.offset() + 1;
-    if (Status s = _parser.parse_envelope(m.value(), _envelope); !s.is_ok()) {
-      ++malformed;
-      dead_letter(m, s);
-      continue;
-    }
-    const int64_t record_time_ns = m.timestamp_ms() > 0 ? m.timestamp_ms() * 1'000'000 : 0;
-    ApplyResult r = _joiner.apply(_envelope, record_time_ns, batch);
-    switch (r.kind) {
-      case ApplyResult::Kind::applied:
-        ++applied;
-        last_time_ns = _envelope.time != 0 ? _envelope.time : record_time_ns;
-        if (touched_set.insert(_envelope.trace_id()).second) touched.push_back(_envelope.trace_id());
-        break;
-      case ApplyResult::Kind::duplicate: ++duplicates; break;
-      case ApplyResult::Kind::rejected:
-        if (r.error.code() == ErrorCode::io_error || r.error.code() == ErrorCode::corruption) return r.error;
-        ++unapplied;
-        dead_letter(m, r.error);
-        break;
-    }
-    pending_delta += r.pending_delta;
-  }
-  if (_router && !touched.empty()) TF_RETURN_IF_ERROR(route_touched(touched, last_time_ns, batch));
-  for (const auto& [tp, offset] : next_offsets) batch.set_offset(_options.cluster_id, tp.first, tp.second, offset);
-  TF_RETURN_IF_ERROR(_store.write(batch));
+// ---- rebalancing ----
 
-  _stats.applied += applied;
-  _stats.duplicates += duplicates;
-  _stats.rejected_malformed += malformed;
-  _stats.rejected_apply += unapplied;
-  _stats.pending_assessments += pending_delta;
-  ++_stats.batches;
+std::vector<kafka::TopicPartitionOffset> JoinProcessor::on_assign(std::span<const kafka::TopicPartition> parts) {
+  std::vector<kafka::TopicPartitionOffset> starts;
+  auto stored = _store.stored_offsets(_options.cluster_id);
+  if (!stored.is_ok()) {
+    _assign_error = stored.status().with_context("join: reading stored offsets");
+    return starts;
+  }
+  for (const auto& p : parts) {
+    auto it = stored->find(state::TopicPartition{p.topic, p.partition});
+    // No stored offset for this cluster: start from the beginning of the log, not from a group
+    // commit that may belong to state we no longer have.
+    starts.push_back({p.topic, p.partition, it != stored->end() ? it->second : kafka::kOffsetBeginning});
+  }
+  std::vector<Gap> gaps;
+  if (_options.exactly_once) {
+    // How far outputs were already committed. With isolation.level=read_committed the fetch
+    // waits for a pending transaction's offsets to settle (KIP-447); start() aborted ours.
+    const std::vector<kafka::TopicPartition> list(parts.begin(), parts.end());
+    // Long enough for a transaction of a dead instance with another transactional.id to time
+    // out on the broker (nothing else can settle it).
+    auto committed = _consumer->committed(
+        list, std::chrono::milliseconds(_options.transaction_timeout_ms) + kCommittedTimeout);
+    if (!committed.is_ok()) {
+      _assign_error = committed.status().with_context("join: reading the group's committed offsets");
+      return starts;
+    }
+    for (auto& start : starts) {
+      for (const auto& c : *committed) {
+        if (c.topic != start.topic || c.partition != start.partition || c.offset < 0) continue;
+        if (c.offset > std::max<int64_t>(start.offset, 0)) {
+          gaps.push_back({start.topic, start.partition, start.offset, c.offset});
+        }
+      }
+    }
+    if (!gaps.empty()) {
+      if (Status s = replay(gaps); !s.is_ok()) {
+        _assign_error = std::move(s);
+        return starts;
+      }
+      for (auto& start : starts) {
+        for (const auto& g : gaps) {
+          if (g.topic == start.topic && g.partition == start.partition) start.offset = g.to;
+        }
+      }
+    }
+  }
+  {
+    // What this instance holds now, for applied_offset() (revoke forgot every revoked partition).
+    std::lock_guard lock(_mu);
+    for (const auto& start : starts) {
+      if (start.offset >= 0) _applied[{start.topic, start.partition}] = start.offset;
+    }
+  }
+  spdlog::info("join: assigned {} partitions ({} replayed with outputs suppressed)", parts.size(), gaps.size());
+  return starts;
+}
+
+void JoinProcessor::on_revoke(std::span<const kafka::TopicPartition> parts) {
+  // Rebalance handlers run inside poll_batch, i.e. between batches: every record polled before
+  // this point belongs to a batch that is completely done (outputs acknowledged or committed,
+  // state written) or was abandoned and not written. So there is nothing in flight to finish
+  // for these partitions; once revoked no record of theirs reaches process() again. Their state
+  // stays in the local store (see README.md: what happens when a partition moves).
+  std::vector<kafka::TopicPartitionOffset> commits;
   {
     std::lock_guard lock(_mu);
-    for (const auto& [tp, offset] : next_offsets) _applied[{std::string(tp.first), tp.second}] = offset;
+    for (const auto& p : parts) {
+      auto it = _applied.find({p.topic, p.partition});
+      if (it == _applied.end()) continue;
+      commits.push_back({p.topic, p.partition, it->second});
+      _applied.erase(it);
+    }
   }
-  const int64_t now = _clock.monotonic_ns();
-  if (now - _last_commit_ns > 1'000'000'000) {
-    _last_commit_ns = now;
-    std::vector<kafka::TopicPartitionOffset> commits;
-    for (const auto& [tp, offset] : next_offsets) commits.push_back({std::string(tp.first), tp.second, offset});
-    if (Status s = _consumer->commit(commits); !s.is_ok()) spdlog::debug("join: advisory commit: {}", s.to_string());
+  // At-least-once: the group's offsets are advisory (lag); bring them up to date for the next
+  // owner's lag metric. Exactly-once: the transactions already committed them.
+  if (!_options.exactly_once && !commits.empty()) {
+    if (Status s = _consumer->commit(commits); !s.is_ok()) spdlog::debug("join: advisory commit on revoke: {}", s.to_string());
+  }
+  spdlog::info("join: {} partitions revoked", parts.size());
+}
+
+// ---- one batch ----
+
+Status JoinProcessor::process(std::vector<kafka::Message>& records) {
+  Batch b(_store);
+  TF_RETURN_IF_ERROR(prepare(records, false, b));
+  if (!_options.exactly_once) {
+    if (_producer && !b.outputs.empty()) TF_RETURN_IF_ERROR(produce_acknowledged(b.outputs));
+    hook(CommitPoint::outputs_sent, b);
+  } else {
+    TF_ASSIGN_OR_RETURN(TxnOutcome outcome, commit_transaction(b));
+    if (outcome == TxnOutcome::abandoned) {
+      // Nothing of the batch is anywhere: re-read it from its first offsets. The state it was
+      // applied to is unchanged (the WriteBatch is dropped), so the retry computes the same.
+      std::vector<kafka::TopicPartitionOffset> back;
+      for (const auto& [tp, r] : b.ranges) back.push_back({std::string(tp.first), tp.second, r.first});
+      ++_stats.aborted_transactions;
+      return _consumer->seek(back, kSeekTimeout).with_context("join: re-reading an aborted batch");
+    }
+    hook(CommitPoint::transaction_committed, b);
+  }
+  TF_RETURN_IF_ERROR(write_state(b));
+  _stats.routed_outputs += b.routed;
+  hook(CommitPoint::state_written, b);
+
+  if (!_options.exactly_once) {
+    const int64_t now = _clock.monotonic_ns();
+    if (now - _last_commit_ns > 1'000'000'000) {
+      _last_commit_ns = now;
+      std::vector<kafka::TopicPartitionOffset> commits;
+      for (const auto& [tp, r] : b.ranges) commits.push_back({std::string(tp.first), tp.second, r.next});
+      if (Status s = _consumer->commit(commits); !s.is_ok()) spdlog::debug("join: advisory commit: {}", s.to_string());
+    }
   }
   return Status::ok();
 }
 
-Status JoinProcessor::route_touched(const std::vector<std::string>& touched, int64_t time_ns, state::WriteBatch& batch) {
-  std::vector<route::Output> outputs;
-  Trace joined;
-  for (const auto& trace_id : touched) {
-    bool present = false;
-    TF_RETURN_IF_ERROR(_joiner.load_joined(batch, trace_id, joined, present));
-    TF_RETURN_IF_ERROR(_router->route(joined, present, time_ns, batch, outputs));
+Status JoinProcessor::prepare(std::span<kafka::Message> records, bool suppress_outputs, Batch& b) {
+  b.suppress_outputs = suppress_outputs;
+  b.records += records.size();
+  for (const auto& m : records) {
+    Batch::Range& range = b.ranges[{m.topic(), m.partition()}];
+    if (range.first < 0) range.first = m.offset();
+    range.next = m.offset() + 1;
+    if (Status s = _parser.parse_envelope(m.value(), _envelope); !s.is_ok()) {
+      ++b.malformed;
+      add_dead_letter(m, s, b);
+      continue;
+    }
+    const int64_t record_time_ns = m.timestamp_ms() > 0 ? m.timestamp_ms() * 1'000'000 : 0;
+    ApplyResult r = _joiner.apply(_envelope, record_time_ns, b.write);
+    switch (r.kind) {
+      case ApplyResult::Kind::applied: {
+        ++b.applied;
+        const int64_t time_ns = _envelope.time != 0 ? _envelope.time : record_time_ns;
+        auto [it, inserted] = b.touched_index.try_emplace(_envelope.trace_id(), b.touched.size());
+        if (inserted) {
+          b.touched.emplace_back(_envelope.trace_id(), time_ns);
+        } else {
+          b.touched[it->second].second = std::max(b.touched[it->second].second, time_ns);
+        }
+        break;
+      }
+      case ApplyResult::Kind::duplicate: ++b.duplicates; break;
+      case ApplyResult::Kind::rejected:
+        if (r.error.code() == ErrorCode::io_error || r.error.code() == ErrorCode::corruption) return r.error;
+        ++b.unapplied;
+        add_dead_letter(m, r.error, b);
+        break;
+    }
+    b.pending_delta += r.pending_delta;
   }
-  if (outputs.empty() || !_producer) return Status::ok();
+  if (_router && !b.touched.empty()) TF_RETURN_IF_ERROR(route_touched(b));
+  return Status::ok();
+}
+
+Status JoinProcessor::route_touched(Batch& b) {
+  std::vector<route::Output> routed;
+  Trace joined;
+  for (const auto& [trace_id, time_ns] : b.touched) {
+    bool present = false;
+    TF_RETURN_IF_ERROR(_joiner.load_joined(b.write, trace_id, joined, present));
+    TF_RETURN_IF_ERROR(_router->route(joined, present, time_ns, b.write, routed));
+  }
+  if (b.suppress_outputs) {
+    b.suppressed += routed.size();
+    return Status::ok();
+  }
+  b.routed = routed.size();
+  if (b.outputs.empty()) {
+    b.outputs = std::move(routed);
+  } else {
+    for (auto& o : routed) b.outputs.push_back(std::move(o));
+  }
+  return Status::ok();
+}
+
+Status JoinProcessor::write_state(Batch& b) {
+  for (const auto& [tp, r] : b.ranges) b.write.set_offset(_options.cluster_id, tp.first, tp.second, r.next);
+  TF_RETURN_IF_ERROR(_store.write(b.write));
+  _stats.applied += b.applied;
+  _stats.duplicates += b.duplicates;
+  _stats.rejected_malformed += b.malformed;
+  _stats.rejected_apply += b.unapplied;
+  _stats.pending_assessments += b.pending_delta;
+  ++_stats.batches;
+  std::lock_guard lock(_mu);
+  for (const auto& [tp, r] : b.ranges) _applied[{std::string(tp.first), tp.second}] = r.next;
+  return Status::ok();
+}
+
+// ---- at-least-once ----
+
+Status JoinProcessor::produce_acknowledged(const std::vector<route::Output>& outputs) {
   std::vector<kafka::ProduceRecord> records;
   records.reserve(outputs.size());
   for (const auto& o : outputs) records.push_back({o.topic, o.key, o.value, std::nullopt});
-  // At-least-once: outputs are acknowledged before the decisions and offsets are written. While
-  // Kafka refuses them, wait and retry (backpressure on the join) — never drop and move on.
+  // Outputs are acknowledged before the decisions and offsets are written. While Kafka refuses
+  // them, wait and retry (backpressure on the join) — never drop and move on.
   for (int attempt = 0;; ++attempt) {
     auto reports = _producer->produce_batch(records, std::chrono::seconds(30));
     std::vector<kafka::ProduceRecord> failed;
@@ -189,16 +419,163 @@ Status JoinProcessor::route_touched(const std::vector<std::string>& touched, int
     }
     if (failed.empty()) break;
     if (_stopping) return Status::unavailable("join: stopping with unacknowledged outputs: " + first_error.to_string());
-    spdlog::warn("join: {} routed outputs not acknowledged ({}); retrying", failed.size(), first_error.to_string());
+    spdlog::warn("join: {} outputs not acknowledged ({}); retrying", failed.size(), first_error.to_string());
     records = std::move(failed);
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 50 << std::min(attempt, 4))));
   }
-  _stats.routed_outputs += outputs.size();
   return Status::ok();
 }
 
-void JoinProcessor::dead_letter(const kafka::Message& m, const Status& why) {
-  if (!_producer) return;
+// ---- exactly-once ----
+
+Result<JoinProcessor::TxnOutcome> JoinProcessor::commit_transaction(const Batch& b) {
+  // Anything but "committed" or "abandoned" (aborted cleanly) stops the processor without
+  // writing state; that is always safe: on restart on_assign compares the group's committed
+  // offsets with RocksDB's and replays what committed.
+  TF_RETURN_IF_ERROR(_txn->begin_transaction().with_context("join: begin_transaction"));
+  Status why;
+  if (!b.outputs.empty()) {
+    // Wait until the brokers hold every output (commit_transaction would wait for them anyway):
+    // from here a crash leaves them in the log, uncommitted, for the restart's init_transactions
+    // to abort — what read_committed readers never see. Any failure: abort and re-read.
+    std::vector<kafka::ProduceRecord> records;
+    records.reserve(b.outputs.size());
+    for (const auto& o : b.outputs) records.push_back({o.topic, o.key, o.value, std::nullopt});
+    for (const auto& report : _txn->produce_batch(records, kTxnCallTimeout)) {
+      if (!report.status.is_ok()) {
+        why = report.status.with_context("join: producing an output in the transaction");
+        break;
+      }
+    }
+  }
+  if (why.is_ok()) {
+    std::vector<kafka::TopicPartitionOffset> offsets;
+    offsets.reserve(b.ranges.size());
+    for (const auto& [tp, r] : b.ranges) offsets.push_back({std::string(tp.first), tp.second, r.next});
+    // The group metadata carries the generation: a member that has been rebalanced away is
+    // fenced here (KIP-447), so a zombie cannot commit offsets it no longer owns.
+    auto group = _consumer->group_metadata();
+    if (!group.is_ok()) {
+      why = group.status();
+    } else {
+      do {
+        why = _txn->send_offsets_to_transaction(offsets, *group, kTxnCallTimeout);
+      } while (retriable(why) && !_stopping);
+    }
+  }
+  if (why.is_ok()) {
+    hook(CommitPoint::outputs_sent, b);
+    do {
+      why = _txn->commit_transaction(kTxnCallTimeout);
+    } while (retriable(why) && !_stopping);
+    if (why.is_ok()) {
+      ++_stats.transactions;
+      return TxnOutcome::committed;
+    }
+  }
+  // Fatal (e.g. fenced by a newer instance with our transactional.id: we are the zombie) or a
+  // wrong-state error (a bug): stop. Anything else (abortable, an output that could not be
+  // enqueued, a rebalance that fenced our generation, stopping): abort and re-read the batch.
+  if (why.code() == ErrorCode::internal || why.code() == ErrorCode::invalid_argument) return why;
+  spdlog::warn("join: aborting the transaction, the batch will be re-read: {}", why.to_string());
+  TF_RETURN_IF_ERROR(abort_transaction());
+  return TxnOutcome::abandoned;
+}
+
+Status JoinProcessor::abort_transaction() {
+  Status s;
+  do {
+    s = _txn->abort_transaction(kTxnCallTimeout);
+  } while (retriable(s) && !_stopping);
+  return s.with_context("join: abort_transaction");
+}
+
+// Replays [from, to) of each gap into state with outputs suppressed: those outputs were
+// committed with the offsets `to` by the transaction whose state write was lost (or, for a
+// partition whose state was never here, by whoever owned it before).
+Status JoinProcessor::replay(const std::vector<Gap>& gaps) {
+  uint64_t total = 0;
+  for (const auto& g : gaps) total += static_cast<uint64_t>(g.to - std::max<int64_t>(g.from, 0));
+  // A crash gap is exactly one batch of the run that crashed; replaying it as one batch makes
+  // the same decisions that batch made (see README.md). Larger gaps are rebuilds: batch them.
+  const bool exact = total <= _options.exact_replay_limit;
+  spdlog::info("join: replaying {} records of {} partitions with outputs suppressed ({})", total, gaps.size(),
+               exact ? "one batch" : "batches");
+
+  kafka::ConsumerOptions co;
+  co.client = _client;
+  co.client.client_id = "tracefeed-join-replay";
+  co.read_committed = true;
+  TF_ASSIGN_OR_RETURN(auto reader, kafka::Consumer::create(co));
+  std::vector<kafka::TopicPartitionOffset> from;
+  std::map<std::pair<std::string, int32_t>, size_t> open;  // partition -> index in gaps, until done
+  for (size_t i = 0; i < gaps.size(); ++i) {
+    from.push_back({gaps[i].topic, gaps[i].partition, gaps[i].from});
+    open[{gaps[i].topic, gaps[i].partition}] = i;
+  }
+  TF_RETURN_IF_ERROR(reader->assign(from));
+
+  std::vector<kafka::Message> buffer;
+  std::map<std::pair<std::string, int32_t>, bool> seen_first;
+  auto flush = [&](bool last) -> Status {
+    Batch b(_store);
+    TF_RETURN_IF_ERROR(prepare(buffer, true, b));
+    if (last) {
+      // The committed offset, even when the records just before it are not visible (e.g.
+      // transaction markers of a transactional input producer).
+      for (const auto& g : gaps) b.ranges[{g.topic, g.partition}].next = g.to;
+    }
+    TF_RETURN_IF_ERROR(write_state(b));
+    _stats.replayed += buffer.size();
+    _stats.suppressed_outputs += b.suppressed;
+    buffer.clear();
+    return Status::ok();
+  };
+  auto last_progress = std::chrono::steady_clock::now();
+  while (!open.empty()) {
+    if (_stopping) return Status::unavailable("join: stopping during a replay");
+    auto polled = reader->poll_batch(_options.max_batch, std::chrono::milliseconds(100));
+    if (!polled.is_ok()) {
+      spdlog::warn("join: replay poll: {}", polled.status().to_string());
+    } else {
+      for (auto& m : *polled) {
+        std::pair<std::string, int32_t> tp{std::string(m.topic()), m.partition()};
+        auto it = open.find(tp);
+        if (it == open.end()) continue;  // past its end already
+        const Gap& g = gaps[it->second];
+        if (!seen_first[tp] && g.from >= 0 && m.offset() > g.from) {
+          spdlog::warn("join: replay of {}/{}: records {}..{} are no longer in the log (retention); state misses them",
+                       g.topic, g.partition, g.from, m.offset() - 1);
+        }
+        seen_first[tp] = true;
+        if (m.offset() >= g.to) {
+          open.erase(it);
+          continue;
+        }
+        if (m.offset() + 1 >= g.to) open.erase(it);
+        buffer.push_back(std::move(m));
+        last_progress = std::chrono::steady_clock::now();
+      }
+    }
+    if (!exact && buffer.size() >= _options.max_batch) TF_RETURN_IF_ERROR(flush(false));
+    if (std::chrono::steady_clock::now() - last_progress > _options.replay_idle_timeout) {
+      std::string which;
+      for (const auto& [tp, i] : open) which += " " + tp.first + "/" + std::to_string(tp.second) + " (to " + std::to_string(gaps[i].to) + ")";
+      return Status::timeout("join: replay received nothing for " + std::to_string(_options.replay_idle_timeout.count()) +
+                             " ms; still open:" + which);
+    }
+  }
+  TF_RETURN_IF_ERROR(flush(true));
+  (void)reader->close();
+  return Status::ok();
+}
+
+void JoinProcessor::add_dead_letter(const kafka::Message& m, const Status& why, Batch& b) {
+  if (b.suppress_outputs) {
+    ++b.suppressed;
+    return;
+  }
+  if (!_options.exactly_once && !_producer) return;
   std::string record;
   JsonWriter w(record);
   w.begin_object();
@@ -213,9 +590,10 @@ void JoinProcessor::dead_letter(const kafka::Message& m, const Status& why) {
   std::string_view raw = m.value().substr(0, 4096);
   if (is_valid_utf8(raw)) w.field("raw", raw);
   w.end_object();
-  if (Status s = _producer->produce(_options.topics.dead_letter, m.key(), record); !s.is_ok()) {
-    spdlog::warn("join: dead-letter: {}", s.to_string());
-  }
+  // With the batch's outputs: exactly-once, in its transaction (committed once, with the offsets
+  // that consumed the record); at-least-once, acknowledged before the offsets move past it, so a
+  // kill -9 cannot lose it.
+  b.outputs.push_back({_options.topics.dead_letter, std::string(m.key()), std::move(record)});
 }
 
 }  // namespace tracefeed::join

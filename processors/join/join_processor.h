@@ -1,23 +1,39 @@
 #pragma once
 // The join role: consumes `traces` and `assessments` in one consumer group and applies every
-// event to RocksDB state with the Joiner. Each polled batch becomes ONE state WriteBatch that
-// also carries the consumed offsets (keyed by Kafka cluster id), so state and progress move
-// together: after a crash the processor resumes exactly where its state ends, with no rebuild.
+// event to RocksDB state with the Joiner; the Router (optional) turns the traces a batch touched
+// into review/eval outputs. Each polled batch becomes ONE state WriteBatch that also carries the
+// consumed offsets (keyed by Kafka cluster id), so state and progress move together.
 //
-// The authoritative offsets are the ones in RocksDB: on assignment the processor seeks there
-// (kafka::RebalanceHandlers::on_assign); offsets committed to the group are advisory (lag
-// monitoring) and committed at most once a second.
+// Two delivery modes (processors/join/README.md has the full argument):
+//   - at-least-once (default; the only one the embedded broker supports): outputs are produced
+//     and acknowledged, then the WriteBatch is written. A crash in between re-produces the same
+//     outputs on restart; they carry a deterministic identity (trace_id + rule + target) so the
+//     sinks drop the repeat.
+//   - exactly-once (options.exactly_once, a real Kafka cluster): outputs and the batch's input
+//     offsets are committed in ONE Kafka transaction (send_offsets_to_transaction with the
+//     consumer's group metadata, KIP-447), then the WriteBatch is written. On assignment, a
+//     partition whose RocksDB offset lags the group's committed offset (crash between the commit
+//     and the state write) is replayed from RocksDB up to the committed offset with outputs
+//     suppressed — they are already committed — as one batch, so the replay reproduces the
+//     committed batch exactly. Readers of review/eval must use isolation.level=read_committed.
 //
-// Threads: start() spawns the owner thread that polls, applies and writes; stop() joins it.
-// stats() and applied_offset() are safe from any thread.
+// The authoritative resume point is the RocksDB offset; in exactly-once mode the group's
+// committed offset says how far outputs were already emitted.
+//
+// Threads: start() spawns the owner thread that polls, applies, produces and writes; rebalance
+// handlers (and the exactly-once replay) run on it, inside poll_batch, i.e. between batches.
+// stop() joins it. stats() and applied_offset() are safe from any thread.
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/result.h"
@@ -27,7 +43,8 @@
 
 namespace tracefeed::state {
 class Store;
-}
+class WriteBatch;
+}  // namespace tracefeed::state
 namespace tracefeed::kafka {
 class Consumer;
 class Message;
@@ -36,9 +53,18 @@ class Producer;
 
 namespace tracefeed::route {
 class Router;
-}
+struct Output;
+}  // namespace tracefeed::route
 
 namespace tracefeed::join {
+
+// Points of the commit protocol, for fault-injection tests (JoinProcessorOptions::fault_hook).
+enum class CommitPoint {
+  outputs_sent,           // outputs produced (at-least-once: acknowledged; exactly-once: inside
+                          // the open transaction, offsets sent), nothing committed yet
+  transaction_committed,  // exactly-once only: transaction committed, state not yet written
+  state_written,          // the batch's WriteBatch is in RocksDB
+};
 
 struct JoinProcessorOptions {
   Topics topics;
@@ -46,10 +72,39 @@ struct JoinProcessorOptions {
   std::string group_id = "tracefeed-processors";
   // Cluster id the offsets are stored under (kafka::Admin::cluster_id()). Required.
   std::string cluster_id;
-  // Most records applied in one state write. Default: 2000.
+  // Most records applied in one state write (and, exactly-once, one transaction). Default: 2000.
   size_t max_batch = 2000;
   // How long one poll waits for the first record. Default: 50 ms.
   std::chrono::milliseconds poll_timeout{50};
+  // Outputs and input offsets in one Kafka transaction (needs a real Kafka cluster: the embedded
+  // broker's transactions are no-ops). Default: false (at-least-once).
+  bool exactly_once = false;
+  // Stable name of this processor instance: the same across restarts, different for every live
+  // instance of the group (e.g. "<host>-0", or the pod name of a StatefulSet). When set it is
+  // the consumer's group.instance.id (static membership: after a kill -9 the restarted instance
+  // takes its partitions back at once instead of waiting out the session timeout) and the
+  // suffix of the transactional.id. Default: "" — dynamic membership, and exactly-once derives
+  // the transactional.id from the host name and the store path (stable for one state directory
+  // on one host).
+  std::string instance_id;
+  // partition.assignment.strategy. Default: "range" (see kafka/README.md); "cooperative-sticky"
+  // works too: revocation is handled per partition.
+  std::string assignment_strategy = "range";
+  // session.timeout.ms of the group member. Default: 10000.
+  int session_timeout_ms = 10000;
+  // transaction.timeout.ms (exactly-once): how long the broker keeps a transaction of a crashed
+  // instance open when no instance with the same transactional.id comes back. Default: 60000.
+  int transaction_timeout_ms = 60000;
+  // Exactly-once replay: a gap of at most this many records is replayed as ONE batch (a crash
+  // gap is always one batch of the run that crashed); a larger one (a partition whose state was
+  // never here or is stale, e.g. moved from another host) is replayed in batches of max_batch.
+  // Default: 20000.
+  size_t exact_replay_limit = 20000;
+  // How long a replay waits without receiving any record before it fails. Default: 60 s.
+  std::chrono::milliseconds replay_idle_timeout{60000};
+  // Fault injection for tests: called on the owner thread at each CommitPoint with the number of
+  // records and outputs (routed + dead letters) of the batch. Default: none.
+  std::function<void(CommitPoint, size_t records, size_t outputs)> fault_hook;
 };
 
 struct JoinStats {
@@ -60,34 +115,60 @@ struct JoinStats {
   std::atomic<int64_t> pending_assessments{0};  // feedback waiting for its trace
   std::atomic<uint64_t> batches{0};
   std::atomic<uint64_t> routed_outputs{0};      // review/eval events produced
+  std::atomic<uint64_t> replayed{0};            // records re-applied on assignment with outputs suppressed
+  std::atomic<uint64_t> suppressed_outputs{0};  // outputs (incl. dead letters) a replay did not re-emit
+  std::atomic<uint64_t> transactions{0};        // exactly-once: committed transactions
+  std::atomic<uint64_t> aborted_transactions{0};  // exactly-once: aborted and re-read batches
 };
 
 class JoinProcessor {
  public:
-  // `producer` (may be null) receives routed outputs and dead-letter records; `router` (may be
-  // null: join only) evaluates rules over every trace a batch touched.
+  // `producer` (may be null) receives routed outputs and dead-letter records in at-least-once
+  // mode; in exactly-once mode the processor owns a transactional producer instead and
+  // `producer` is unused. `router` (may be null: join only) evaluates rules over every trace a
+  // batch touched.
   JoinProcessor(JoinProcessorOptions options, kafka::ClientOptions client, state::Store& store,
                 kafka::Producer* producer, route::Router* router, Clock& clock);
   ~JoinProcessor();
   JoinProcessor(const JoinProcessor&) = delete;
   JoinProcessor& operator=(const JoinProcessor&) = delete;
 
-  // Counts pending assessments in state, joins the group and starts the owner thread.
+  // Counts pending assessments in state; exactly-once: creates the transactional producer and
+  // runs init_transactions (fencing a crashed predecessor and aborting its open transaction);
+  // joins the group and starts the owner thread.
   [[nodiscard]] Status start();
-  // Stops polling, finishes the batch in hand, leaves the group. Idempotent.
+  // Stops polling, finishes the batch in hand, leaves the group (with static membership the
+  // partitions move only when the session times out). Idempotent.
   void stop();
 
   const JoinStats& stats() const noexcept { return _stats; }
-  // Next offset to apply for a partition of `topic` (0 when nothing was applied yet).
+  // Next offset to apply for a partition of `topic` that this instance is assigned (0 when it
+  // is not assigned here, or nothing was applied yet).
   int64_t applied_offset(const std::string& topic, int32_t partition) const;
   // The last error that stopped the owner thread, if any.
   Status last_error() const;
+  // The transactional.id in exactly-once mode (empty otherwise); set by start().
+  const std::string& transactional_id() const noexcept { return _transactional_id; }
 
  private:
+  struct Batch;
+  struct Gap;
+  enum class TxnOutcome { committed, abandoned };
+
   void run();
+  void fail(Status s);
+  std::vector<kafka::TopicPartitionOffset> on_assign(std::span<const kafka::TopicPartition> parts);
+  void on_revoke(std::span<const kafka::TopicPartition> parts);
   Status process(std::vector<kafka::Message>& records);
-  Status route_touched(const std::vector<std::string>& touched, int64_t time_ns, state::WriteBatch& batch);
-  void dead_letter(const kafka::Message& m, const Status& why);
+  Status prepare(std::span<kafka::Message> records, bool suppress_outputs, Batch& out);
+  Status route_touched(Batch& b);
+  void add_dead_letter(const kafka::Message& m, const Status& why, Batch& b);
+  Status produce_acknowledged(const std::vector<route::Output>& outputs);
+  Result<TxnOutcome> commit_transaction(const Batch& b);
+  Status abort_transaction();
+  Status replay(const std::vector<Gap>& gaps);
+  Status write_state(Batch& b);
+  void hook(CommitPoint p, const Batch& b) const;
 
   JoinProcessorOptions _options;
   kafka::ClientOptions _client;
@@ -99,9 +180,14 @@ class JoinProcessor {
   EventParser _parser;
   Envelope _envelope;
   std::unique_ptr<kafka::Consumer> _consumer;
+  std::unique_ptr<kafka::Producer> _txn;  // exactly-once only
+  std::string _transactional_id;
   std::thread _thread;
   std::atomic<bool> _stopping{false};
   JoinStats _stats;
+  // Set by a rebalance handler (owner thread) when it cannot establish where to resume; the
+  // owner thread stops before processing anything after it.
+  Status _assign_error;
   mutable std::mutex _mu;  // guards _applied and _error
   std::map<std::pair<std::string, int32_t>, int64_t> _applied;
   Status _error;

@@ -5,6 +5,8 @@
 #include "kafka/producer.h"
 #include "processors/join/tests/test_support.h"
 #include "processors/join/trace_reader.h"
+#include "processors/route/router.h"
+#include "state/store.h"
 
 namespace tracefeed::join {
 namespace {
@@ -107,6 +109,61 @@ TEST_F(JoinProcessorTest, RestartResumesFromStoredOffsets) {
   auto t = TraceReader(*_store).get(kTrace, false);
   ASSERT_TRUE(t.is_ok() && t->has_value());
   EXPECT_EQ((*t)->trace_info.assessments.size(), 2u);
+}
+
+// At-least-once: a batch's outputs (routed and dead letters) are acknowledged by Kafka before
+// its state and offsets are written — at outputs_sent the stored offsets have not moved yet.
+TEST_F(JoinProcessorTest, AtLeastOnceAcknowledgesOutputsBeforeTheStateWrite) {
+  ASSERT_TRUE(_broker->create_topic(_topics.review, 2).is_ok());
+  route::RuleSet rules;
+  auto rule = route::compile_rule("down", "feedback.user_feedback = false", 1.0, 0, false,
+                                  {{route::RuleAction::Kind::labeling_session, "q"}});
+  ASSERT_TRUE(rule.is_ok()) << rule.status().to_string();
+  rules.replace({std::move(rule).value()});
+  route::Router router(_topics, rules);
+  send(_topics.traces, trace_json("e1", root_span()));
+  send(_topics.assessments, feedback_json("e2", "a-01", "false"));
+  send(_topics.assessments, "{not json");
+  ASSERT_TRUE(_producer->flush(seconds(10)).is_ok());
+
+  std::mutex mu;
+  std::vector<std::string> seen;  // "<point> outputs=<n> stored=<sum of stored offsets>"
+  JoinProcessorOptions o;
+  o.topics = _topics;
+  o.cluster_id = _cluster_id;
+  o.group_id = "join-test-order";
+  o.fault_hook = [&](CommitPoint p, size_t, size_t outputs) {
+    int64_t stored = 0;
+    auto offsets = _store->stored_offsets(_cluster_id);
+    if (offsets.is_ok()) {
+      for (const auto& [tp, next] : *offsets) stored += next;
+    }
+    std::lock_guard lock(mu);
+    seen.push_back(std::string(p == CommitPoint::outputs_sent ? "sent" : p == CommitPoint::state_written ? "written" : "other") +
+                   " outputs=" + std::to_string(outputs) + " stored=" + std::to_string(stored));
+  };
+  JoinProcessor p(o, _client, *_store, _producer.get(), &router, _clock);
+  ASSERT_TRUE(p.start().is_ok());
+  ASSERT_TRUE(eventually([&] { return p.stats().applied + p.stats().rejected_malformed >= 3; }));
+  p.stop();
+  EXPECT_EQ(p.stats().routed_outputs, 1u);
+  // Every batch: "sent" (outputs acknowledged, offsets unchanged) strictly before "written".
+  std::lock_guard lock(mu);
+  ASSERT_FALSE(seen.empty());
+  ASSERT_EQ(seen.size() % 2, 0u);
+  int64_t outputs = 0, last_stored = 0;
+  for (size_t i = 0; i < seen.size(); i += 2) {
+    ASSERT_EQ(seen[i].rfind("sent", 0), 0u) << seen[i];
+    ASSERT_EQ(seen[i + 1].rfind("written", 0), 0u) << seen[i + 1];
+    const int64_t before = std::stoll(seen[i].substr(seen[i].rfind('=') + 1));
+    const int64_t after = std::stoll(seen[i + 1].substr(seen[i + 1].rfind('=') + 1));
+    EXPECT_EQ(before, last_stored) << seen[i];
+    EXPECT_GT(after, before) << seen[i + 1];
+    last_stored = after;
+    outputs += std::stoll(seen[i].substr(seen[i].find("outputs=") + 8));
+  }
+  EXPECT_EQ(outputs, 2);  // the review item and the dead letter
+  EXPECT_EQ(last_stored, 3);
 }
 
 }  // namespace
