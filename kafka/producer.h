@@ -4,10 +4,16 @@
 // every client, Java or C++), a bounded local queue and delivery reports surfaced as Status.
 //
 // Thread model: every method is thread-safe (librdkafka's producer is). The Producer owns one
-// background "poll thread" that serves delivery reports; DeliveryCallbacks run on that thread and
-// must be short and must not call back into the Producer's blocking methods (flush, close,
-// produce_batch, transactions). close() (also run by the destructor) flushes, then purges
-// whatever is still queued so that every callback fires exactly once — never a silent drop.
+// background "poll thread" that takes delivery reports from librdkafka in batches (its event
+// API); DeliveryCallbacks and the DeliveryListener run on that thread and must be short and must
+// not call back into the Producer's blocking methods (flush, close, produce_batch,
+// transactions). flush() returns only after they ran. close() (also run by the destructor)
+// flushes, then purges whatever is still queued so that every callback fires exactly once —
+// never a silent drop.
+//
+// Two ways to produce: produce(topic name, ..., DeliveryCallback) for occasional messages, and
+// produce(TopicHandle, ..., cookie) with a DeliveryListener for high rates (the SDK): no
+// allocation per message, no topic lookup by name, one listener call per batch of reports.
 //
 // Transactions (only with ProducerOptions::transactional_id set) map librdkafka's error classes
 // onto ErrorCode:
@@ -36,6 +42,7 @@
 namespace tracefeed::kafka {
 
 class ConsumerGroupMetadata;
+class DeliveryListener;
 
 struct ProducerOptions {
   ClientOptions client;
@@ -55,6 +62,9 @@ struct ProducerOptions {
   std::string transactional_id;
   // transaction.timeout.ms. Default: 60000.
   int transaction_timeout_ms = 60000;
+  // Receives the outcomes of produce(TopicHandle, ..., cookie); borrowed, must outlive the
+  // Producer. Default: none (then those outcomes are only counted by flush/queued).
+  DeliveryListener* listener = nullptr;
 };
 
 // Outcome of one message: ok with its partition/offset, or why it failed.
@@ -67,6 +77,43 @@ struct DeliveryReport {
 
 // Runs once per message on the Producer's poll thread.
 using DeliveryCallback = std::function<void(const DeliveryReport&)>;
+
+// The outcome of one message produced with a cookie (the allocation-free path below).
+struct CookieDelivery {
+  std::uint64_t cookie = 0;  // what produce(TopicHandle, ...) was given
+  Status status;             // ok, or why it failed (the same mapping as DeliveryReport)
+};
+
+// Receives the outcomes of produce(TopicHandle, key, value, cookie) in batches: one call per
+// batch of delivery reports librdkafka hands over (a produce response's worth, often
+// thousands), so a high-rate producer pays for one virtual call, not one allocation and one
+// std::function per message. Thread: the poll thread (or the thread inside close()); the same
+// rules as DeliveryCallback (short, no blocking Producer calls). Must outlive the Producer.
+class DeliveryListener {
+ public:
+  virtual void on_delivered(std::span<const CookieDelivery> batch) = 0;
+
+ protected:
+  ~DeliveryListener() = default;
+};
+
+class Producer;
+
+// A topic resolved once (Producer::topic), so that producing to it skips librdkafka's
+// per-message lookup of the topic by name (a lock and a hash probe). Cheap to copy; valid as
+// long as the Producer that made it (after close(), producing through it returns unavailable).
+class TopicHandle {
+ public:
+  TopicHandle() = default;
+  [[nodiscard]] bool valid() const noexcept { return _topic != nullptr; }
+  [[nodiscard]] const std::string& name() const noexcept;
+
+ private:
+  friend class Producer;
+  struct Entry;
+  explicit TopicHandle(const Entry* topic) : _topic(topic) {}
+  const Entry* _topic = nullptr;
+};
 
 // One message of produce_batch. The views must stay valid for the duration of the call
 // (librdkafka copies the bytes at enqueue).
@@ -92,6 +139,19 @@ class Producer {
   [[nodiscard]] Status produce(std::string_view topic, std::string_view key, std::string_view value,
                                std::optional<std::int32_t> partition = std::nullopt,
                                DeliveryCallback on_delivery = {});
+
+  // Resolves `topic` once for the fast produce() below. Thread-safe; asking twice for the same
+  // name returns the same handle. Errors: invalid_argument (empty name), unavailable (closed).
+  [[nodiscard]] Result<TopicHandle> topic(std::string_view topic);
+
+  // The high-rate path: like produce() above (same errors, same partitioning by murmur2(key),
+  // the bytes copied before it returns), but without a per-message allocation: the outcome goes
+  // to ProducerOptions::listener in a batch, tagged with `cookie` (< 2^63; e.g. the enqueue
+  // time, for latency). `timestamp_ms` is the record's timestamp (Unix ms; 0: librdkafka reads
+  // the clock). An error returned here means the message was NOT enqueued and no outcome will
+  // be reported.
+  [[nodiscard]] Status produce(const TopicHandle& topic, std::string_view key, std::string_view value,
+                               std::uint64_t cookie, std::int64_t timestamp_ms = 0);
 
   // Enqueues every record, then blocks (calling thread) until each is acknowledged by the
   // brokers or `timeout` passes. Returns one DeliveryReport per record, in order. A record that

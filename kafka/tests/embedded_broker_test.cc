@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -274,6 +275,136 @@ TEST_F(EmbeddedKafkaTest, CloseFailsPendingMessagesThroughTheirCallbacks) {
   EXPECT_FALSE(p->close(100ms).is_ok());
   EXPECT_EQ(failed.load(), 5);
   EXPECT_EQ(p->produce(topic, "k", "v").code(), ErrorCode::unavailable);
+}
+
+// Collects what the fast path reports; thread-safe (the poll thread writes, the test reads).
+class RecordingListener final : public DeliveryListener {
+ public:
+  void on_delivered(std::span<const CookieDelivery> batch) override {
+    std::lock_guard lock(_mu);
+    ++_calls;
+    for (const auto& d : batch) _outcomes.emplace_back(d.cookie, d.status);
+  }
+  std::vector<std::pair<std::uint64_t, Status>> outcomes() const {
+    std::lock_guard lock(_mu);
+    return _outcomes;
+  }
+  int calls() const {
+    std::lock_guard lock(_mu);
+    return _calls;
+  }
+
+ private:
+  mutable std::mutex _mu;
+  std::vector<std::pair<std::uint64_t, Status>> _outcomes;
+  int _calls = 0;
+};
+
+TEST_F(EmbeddedKafkaTest, CookieProduceReportsEveryCookieOnceInBatchesBeforeFlushReturns) {
+  const std::string topic = unique_name("cookie");
+  constexpr int kPartitions = 3;
+  ASSERT_TRUE(_broker->create_topic(topic, kPartitions).is_ok());
+  RecordingListener listener;
+  ProducerOptions opts;
+  opts.listener = &listener;
+  opts.linger_ms = 50;  // many messages per produce request, so reports come in batches
+  auto p = producer(opts);
+  ASSERT_TRUE(p);
+  auto handle = p->topic(topic);
+  ASSERT_TRUE(handle.is_ok()) << handle.status().to_string();
+  EXPECT_EQ(handle->name(), topic);
+  auto again = p->topic(topic);
+  ASSERT_TRUE(again.is_ok());
+
+  constexpr std::uint64_t kMessages = 2000;
+  std::vector<std::string> keys;
+  for (std::uint64_t i = 0; i < kMessages; ++i) keys.push_back("tr-" + std::to_string(i * 7919));
+  for (std::uint64_t i = 0; i < kMessages; ++i) {
+    // Alternate the two handles of the same topic: they must behave as one.
+    const TopicHandle& h = i % 2 == 0 ? *handle : *again;
+    ASSERT_TRUE(p->produce(h, keys[i], "v" + std::to_string(i), i + (std::uint64_t{1} << 62)).is_ok());
+  }
+  // No waiting: flush() returns only after the listener saw every outcome.
+  ASSERT_TRUE(p->flush(30s).is_ok());
+  auto outcomes = listener.outcomes();
+  ASSERT_EQ(outcomes.size(), kMessages);
+  std::vector<int> seen(kMessages, 0);
+  for (const auto& [cookie, status] : outcomes) {
+    EXPECT_TRUE(status.is_ok()) << status.to_string();
+    ASSERT_GE(cookie, std::uint64_t{1} << 62);
+    ASSERT_LT(cookie - (std::uint64_t{1} << 62), kMessages);
+    ++seen[cookie - (std::uint64_t{1} << 62)];
+  }
+  for (std::uint64_t i = 0; i < kMessages; ++i) EXPECT_EQ(seen[i], 1) << "cookie " << i;
+  EXPECT_LT(listener.calls(), static_cast<int>(kMessages) / 10) << "reports should arrive in batches";
+
+  // Same partitioner as the by-name path: murmur2 like Java.
+  auto c = consumer();
+  ASSERT_TRUE(c);
+  std::vector<TopicPartitionOffset> assignment;
+  for (int part = 0; part < kPartitions; ++part) assignment.push_back({topic, part, kOffsetBeginning});
+  ASSERT_TRUE(c->assign(assignment).is_ok());
+  auto messages = consume(*c, kMessages);
+  ASSERT_EQ(messages.size(), kMessages);
+  for (const auto& m : messages) EXPECT_EQ(m.partition(), java_partition(m.key(), kPartitions)) << m.key();
+}
+
+TEST_F(EmbeddedKafkaTest, CookieProduceRejectsWhatCannotBeSent) {
+  const std::string topic = unique_name("cookie-bad");
+  ASSERT_TRUE(_broker->create_topic(topic, 1).is_ok());
+  RecordingListener listener;
+  ProducerOptions opts;
+  opts.listener = &listener;
+  opts.max_queued_messages = 5;
+  opts.linger_ms = 20000;  // hold messages locally so the queue stays full
+  opts.message_timeout_ms = 60000;
+  auto p = producer(opts);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->topic("").status().code(), ErrorCode::invalid_argument);
+  EXPECT_EQ(p->produce(TopicHandle(), "k", "v", 1).code(), ErrorCode::invalid_argument);
+  auto handle = p->topic(topic);
+  ASSERT_TRUE(handle.is_ok());
+  EXPECT_EQ(p->produce(*handle, "k", "v", std::uint64_t{1} << 63).code(), ErrorCode::invalid_argument);
+  int accepted = 0;
+  Status last;
+  for (int i = 0; i < 10; ++i) {
+    last = p->produce(*handle, "k", "v", static_cast<std::uint64_t>(i));
+    if (!last.is_ok()) break;
+    ++accepted;
+  }
+  EXPECT_EQ(accepted, 5);
+  EXPECT_EQ(last.code(), ErrorCode::unavailable) << last.to_string();
+  EXPECT_NE(last.message().find("queue full"), std::string::npos);
+  ASSERT_TRUE(p->flush(30s).is_ok());
+  EXPECT_EQ(listener.outcomes().size(), 5u);  // rejected messages are never reported
+  ASSERT_TRUE(p->close().is_ok());
+  EXPECT_EQ(p->produce(*handle, "k", "v", 1).code(), ErrorCode::unavailable);
+  EXPECT_EQ(p->topic(topic).status().code(), ErrorCode::unavailable);
+  EXPECT_EQ(handle->name(), topic);  // a handle kept past close() still names its topic
+}
+
+TEST_F(EmbeddedKafkaTest, CloseFailsPendingCookiesThroughTheListener) {
+  RecordingListener listener;
+  ProducerOptions opts;
+  opts.client = ClientOptions{"127.0.0.1:1", "tracefeed-test", {{"log_level", "0"}}};  // nobody listens
+  opts.message_timeout_ms = 60000;
+  opts.listener = &listener;
+  auto created = Producer::create(opts);
+  ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+  auto p = std::move(*created);
+  auto handle = p->topic(unique_name("close-cookie"));
+  ASSERT_TRUE(handle.is_ok());
+  for (std::uint64_t i = 0; i < 5; ++i) ASSERT_TRUE(p->produce(*handle, "k", "v", i).is_ok());
+  EXPECT_FALSE(p->close(100ms).is_ok());
+  auto outcomes = listener.outcomes();
+  ASSERT_EQ(outcomes.size(), 5u);
+  std::vector<std::uint64_t> cookies;
+  for (const auto& [cookie, status] : outcomes) {
+    EXPECT_EQ(status.code(), ErrorCode::unavailable) << status.to_string();
+    cookies.push_back(cookie);
+  }
+  std::sort(cookies.begin(), cookies.end());
+  EXPECT_EQ(cookies, (std::vector<std::uint64_t>{0, 1, 2, 3, 4}));
 }
 
 TEST_F(EmbeddedKafkaTest, ConsumerGroupCommitsAndReportsLag) {

@@ -6,6 +6,7 @@
 #include "core/event_json.h"
 #include "core/ids.h"
 #include "core/json_writer.h"
+#include "producers/sdk/feedback_writer.h"
 
 namespace tracefeed {
 
@@ -143,7 +144,7 @@ Status ActiveSpan::end() {
 // ---- Tracer --------------------------------------------------------------------------------
 
 Tracer::Tracer(Transport& transport, const Clock& clock, TracerOptions options)
-    : _transport(transport), _clock(clock), _options(std::move(options)) {}
+    : _transport(transport), _clock(clock), _options(std::move(options)), _names(_options.remembered_assessments) {}
 
 Tracer::~Tracer() = default;
 
@@ -235,7 +236,7 @@ Status Tracer::end_span(SpanState& state) {
     }
   }
   if (!envelope) return Status::ok();
-  Status s = emit(*envelope);
+  Status s = emit(*envelope, span.end_time_unix_nano);  // the end that made it due: no second clock read
   if (!s.is_ok()) {
     _emit_errors.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(_mu);
@@ -254,9 +255,9 @@ Status Tracer::last_emit_error() const {
   return _last_emit_error;
 }
 
-Status Tracer::emit(Envelope& e) {
+Status Tracer::emit(Envelope& e, UnixNanos time) {
   e.event_id = new_event_id();
-  e.time = now_ns();
+  e.time = time;
   TF_RETURN_IF_ERROR(validate_envelope(e));
   // One reused serialization buffer per thread: no allocation per event once warm.
   thread_local std::string buffer;
@@ -268,13 +269,14 @@ Status Tracer::emit(Envelope& e) {
   out.event_id = e.event_id;
   out.trace_id = e.trace_id();
   out.json = buffer;
+  out.time = e.time;
   return _transport.send(out);
 }
 
-Result<std::string> Tracer::emit_assessment(Assessment a) {
+Result<std::string> Tracer::emit_assessment(Assessment a, UnixNanos time) {
   using F = Assessment::Field;
   a.assessment_id = new_assessment_id();
-  a.create_time = now_ns();
+  a.create_time = time;
   a.last_update_time = a.create_time;
   if (a.source.source_type == SourceType::unspecified && a.source.source_id.empty()) {
     a.source = {SourceType::code, "default"};  // MLflow's default source
@@ -291,25 +293,45 @@ Result<std::string> Tracer::emit_assessment(Assessment a) {
   Envelope e;
   e.type = EventType::assessment;
   e.payload = std::move(a);
-  TF_RETURN_IF_ERROR(emit(e));
+  TF_RETURN_IF_ERROR(emit(e, time));
   const Assessment& sent = e.assessment();
   if (sent.is_feedback() && _options.remembered_assessments > 0) remember(sent.assessment_id, sent.assessment_name);
   return sent.assessment_id;
 }
 
-Result<std::string> Tracer::log_feedback(const FeedbackArgs& args) {
+Result<std::string> Tracer::emit_feedback(const detail::FeedbackView& f) {
+  const UnixNanos time = now_ns();  // the one clock read of the event
+  if (auto fast = detail::write_feedback_envelope(f, time)) {
+    TF_RETURN_IF_ERROR(_transport.send(fast->event));
+    std::string id(fast->assessment_id);  // the one allocation of the event: the id we return
+    if (_options.remembered_assessments > 0) remember(id, f.name);
+    return id;
+  }
   Assessment a;
-  a.trace_id = args.trace_id;
-  a.assessment_name = args.name;
-  a.span_id = args.span_id;
-  a.source = args.source;
-  a.rationale = args.rationale;
-  a.metadata = args.metadata;
+  a.trace_id.assign(f.trace_id);
+  a.assessment_name.assign(f.name);
+  a.span_id.assign(f.span_id);
+  a.source = f.source;
+  a.rationale.assign(f.rationale);
+  a.metadata = f.metadata;
+  a.overrides.assign(f.overrides);
   Feedback fb;
-  if (!args.value.is_null()) fb.value = args.value.text();
-  fb.error = args.error;
+  if (!f.value.is_null()) fb.value = f.value.text();
+  fb.error = f.error;
   a.value = std::move(fb);
-  return emit_assessment(std::move(a));
+  return emit_assessment(std::move(a), time);
+}
+
+Result<std::string> Tracer::log_feedback(const FeedbackArgs& args) {
+  return emit_feedback({.trace_id = args.trace_id,
+                        .name = args.name,
+                        .span_id = args.span_id,
+                        .source = args.source,
+                        .value = args.value,
+                        .rationale = args.rationale,
+                        .metadata = args.metadata,
+                        .error = args.error,
+                        .overrides = {}});
 }
 
 Result<std::string> Tracer::log_expectation(const ExpectationArgs& args) {
@@ -320,28 +342,28 @@ Result<std::string> Tracer::log_expectation(const ExpectationArgs& args) {
   a.source = args.source;
   a.metadata = args.metadata;
   a.value = Expectation{args.value.is_null() ? JsonText() : args.value.text()};
-  return emit_assessment(std::move(a));
+  return emit_assessment(std::move(a), now_ns());
 }
 
 Result<std::string> Tracer::override_feedback(const OverrideFeedbackArgs& args) {
-  Assessment a;
-  a.trace_id = args.trace_id;
-  a.overrides = args.assessment_id;
-  if (!args.name.empty()) {
-    a.assessment_name = args.name;
-  } else if (auto name = remembered_name(args.assessment_id)) {
-    a.assessment_name = std::move(*name);
-  } else {
-    return Status::invalid_argument("override_feedback: name: required, assessment " + args.assessment_id +
-                                    " was not logged by this Tracer (or is no longer remembered)");
+  std::optional<std::string> remembered;
+  if (args.name.empty()) {
+    remembered = remembered_name(args.assessment_id);
+    if (!remembered) {
+      return Status::invalid_argument("override_feedback: name: required, assessment " + args.assessment_id +
+                                      " was not logged by this Tracer (or is no longer remembered)");
+    }
   }
-  a.source = args.source;
-  a.rationale = args.rationale;
-  a.metadata = args.metadata;
-  Feedback fb;
-  if (!args.value.is_null()) fb.value = args.value.text();
-  a.value = std::move(fb);
-  return emit_assessment(std::move(a));
+  static const std::optional<AssessmentError> kNoError;
+  return emit_feedback({.trace_id = args.trace_id,
+                        .name = remembered ? *remembered : args.name,
+                        .span_id = {},
+                        .source = args.source,
+                        .value = args.value,
+                        .rationale = args.rationale,
+                        .metadata = args.metadata,
+                        .error = kNoError,
+                        .overrides = args.assessment_id});
 }
 
 Result<std::string> Tracer::override_feedback(std::string trace_id, std::string assessment_id, JsonValue value,
@@ -356,20 +378,14 @@ Result<std::string> Tracer::override_feedback(std::string trace_id, std::string 
   return override_feedback(args);
 }
 
-void Tracer::remember(const std::string& assessment_id, const std::string& name) {
+void Tracer::remember(std::string_view assessment_id, std::string_view name) {
   std::lock_guard lock(_mu);
-  if (_names.emplace(assessment_id, name).second) _names_order.push_back(assessment_id);
-  while (_names_order.size() > _options.remembered_assessments) {
-    _names.erase(_names_order.front());
-    _names_order.pop_front();
-  }
+  _names.remember(assessment_id, name);
 }
 
-std::optional<std::string> Tracer::remembered_name(const std::string& assessment_id) const {
+std::optional<std::string> Tracer::remembered_name(std::string_view assessment_id) const {
   std::lock_guard lock(_mu);
-  auto it = _names.find(assessment_id);
-  if (it == _names.end()) return std::nullopt;
-  return it->second;
+  return _names.name_of(assessment_id);
 }
 
 Status Tracer::flush(std::chrono::milliseconds timeout) { return _transport.flush(timeout); }

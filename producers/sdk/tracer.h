@@ -34,18 +34,17 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "core/clock.h"
 #include "core/model.h"
 #include "core/result.h"
 #include "producers/sdk/json_value.h"
+#include "producers/sdk/remembered_names.h"
 #include "producers/sdk/transport.h"
 
 namespace tracefeed {
@@ -57,6 +56,7 @@ std::string_view to_string(SpanType t) noexcept;  // "UNKNOWN", "LLM", "CHAIN", 
 class Tracer;
 namespace detail {
 struct SpanState;
+struct FeedbackView;
 }
 
 // An open span. Ends (and records its end time) when end() is called or it is destroyed. Move-only.
@@ -187,10 +187,14 @@ class Tracer {
 
  private:
   ActiveSpan start_span(std::string_view name, std::string_view type, const detail::SpanState* parent);
-  Result<std::string> emit_assessment(Assessment a);
-  Status emit(Envelope& e);
-  void remember(const std::string& assessment_id, const std::string& name);
-  std::optional<std::string> remembered_name(const std::string& assessment_id) const;
+  // log_feedback and override_feedback: the direct writer when the arguments are plainly valid,
+  // else the general path (which words the validation error).
+  Result<std::string> emit_feedback(const detail::FeedbackView& f);
+  Result<std::string> emit_assessment(Assessment a, UnixNanos time);
+  // Serializes and sends `e`, stamped with `time` (the clock is read once per event, by the caller).
+  Status emit(Envelope& e, UnixNanos time);
+  void remember(std::string_view assessment_id, std::string_view name);
+  std::optional<std::string> remembered_name(std::string_view assessment_id) const;
   UnixNanos now_ns() const;
 
   Transport& _transport;
@@ -200,8 +204,7 @@ class Tracer {
   mutable std::mutex _mu;  // guards the members below
   std::string _last_trace_id;
   Status _last_emit_error;
-  std::unordered_map<std::string, std::string> _names;  // assessment id → name, bounded
-  std::deque<std::string> _names_order;                 // insertion order, for eviction
+  detail::RememberedNames _names;  // assessment id → name, bounded
 
   std::atomic<uint64_t> _emit_errors{0};
 };

@@ -30,6 +30,7 @@ struct OutgoingEvent {
   std::string_view event_id;
   std::string_view trace_id;  // the Kafka key: every event of a trace lands on one partition
   std::string_view json;      // the whole envelope, one JSON object, no newline
+  UnixNanos time = 0;         // the envelope's "time"; KafkaTransport stamps the record with it (0: now)
 };
 
 // What send() does when the transport's bounded buffer is full.

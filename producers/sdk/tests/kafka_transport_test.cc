@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
+#include <mutex>
 
 #include "core/event_json.h"
 #include "kafka/consumer.h"
@@ -159,6 +161,33 @@ TEST_F(KafkaTransportTest, FullBufferFailsOrBlocksNeverDrops) {
   EXPECT_EQ((*blocking)->stats().acknowledged, 2u);
   ASSERT_TRUE((*transport)->flush(30s).is_ok());
   EXPECT_EQ((*transport)->stats().acknowledged, 1u);
+}
+
+TEST_F(KafkaTransportTest, ObserverGetsEachEventsLatencyOnTheTransportsClock) {
+  ManualClock clock;
+  std::mutex mu;
+  std::vector<int64_t> latencies;
+  auto o = options();
+  o.linger_ms = 60000;  // nothing leaves before flush(): the clock moves first
+  o.message_timeout_ms = 120000;
+  o.on_ack = [&](const Status& s, int64_t ns) {
+    EXPECT_TRUE(s.is_ok()) << s.to_string();
+    std::lock_guard lock(mu);
+    latencies.push_back(ns);
+  };
+  auto transport = KafkaTransport::create(o, clock);
+  ASSERT_TRUE(transport.is_ok()) << transport.status().to_string();
+  const std::string json = R"({"event_id":"e"})";
+  ASSERT_TRUE((*transport)->send({EventType::assessment, "e1", "k1", json}).is_ok());
+  clock.advance(3ms);
+  ASSERT_TRUE((*transport)->send({EventType::trace, "e2", "k2", json}).is_ok());
+  clock.advance(2ms);
+  ASSERT_TRUE((*transport)->flush(30s).is_ok());
+  // flush() returns after the observer ran for every event, and the counts include them.
+  std::lock_guard lock(mu);
+  std::sort(latencies.begin(), latencies.end());
+  EXPECT_EQ(latencies, (std::vector<int64_t>{2'000'000, 5'000'000}));
+  EXPECT_EQ((*transport)->stats().acknowledged, 2u);
 }
 
 TEST_F(KafkaTransportTest, UnreachableBrokerFailsEveryTakenEventOnClose) {
