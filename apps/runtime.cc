@@ -7,6 +7,8 @@
 
 #include "core/json_writer.h"
 #include "http/server.h"
+#include "metrics/exposition.h"
+#include "metrics/metrics.h"
 #include "kafka/admin.h"
 #include "kafka/embedded_broker.h"
 #include "kafka/producer.h"
@@ -88,6 +90,7 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, Cl
 
 Status Runtime::start_all(const config::Config& config) {
   _topics = Topics::with_prefix(config.kafka.topic_prefix);
+  _metrics = std::make_unique<metrics::Metrics>(config.metrics);
   TF_RETURN_IF_ERROR(start_kafka(config));
   if (_roles.process) {
     TF_RETURN_IF_ERROR(start_state(config));
@@ -101,6 +104,12 @@ Status Runtime::start_all(const config::Config& config) {
 Status Runtime::start_kafka(const config::Config& config) {
   const auto& k = config.kafka;
   if (k.is_embedded()) {
+    if (k.exactly_once) {
+      // The mock cluster's transactions are no-ops (aborted messages stay visible): exactly-once
+      // there would be a claim without substance.
+      return Status::invalid_argument(
+          "kafka.exactly_once: needs a real Kafka cluster (kafka.brokers), not the embedded broker");
+    }
     TF_ASSIGN_OR_RETURN(_broker, kafka::EmbeddedBroker::start());
     _bootstrap = _broker->bootstrap_servers();
     spdlog::warn(
@@ -169,6 +178,13 @@ Status Runtime::start_state(const config::Config& config) {
   state::WriteBatch batch(*_store);
   batch.put(state::Family::meta, kMetaClusterId, _cluster_id);
   TF_RETURN_IF_ERROR(_store->write(batch));
+  TF_ASSIGN_OR_RETURN(auto bytes, _metrics->add_source(metrics::names::state_bytes,
+                                                       [store = _store.get()](std::vector<metrics::Sample>& out) {
+                                                         if (auto b = store->approximate_bytes(); b.is_ok()) {
+                                                           out.push_back({{}, static_cast<double>(*b)});
+                                                         }
+                                                       }));
+  _metric_sources.push_back(std::move(bytes));
   spdlog::info("state: RocksDB at {} (memory budget {} MiB)", config.state.dir, config.state.memory_budget_bytes >> 20);
   return Status::ok();
 }
@@ -187,8 +203,16 @@ Status Runtime::start_processors(const config::Config& config) {
   join::JoinProcessorOptions jo;
   jo.topics = _topics;
   jo.cluster_id = _cluster_id;
+  jo.exactly_once = config.kafka.exactly_once;
   _join = std::make_unique<join::JoinProcessor>(jo, _client, *_store, _producer.get(), _router.get(), _clock);
   TF_RETURN_IF_ERROR(_join->start().with_context("join"));
+  TF_ASSIGN_OR_RETURN(auto pending,
+                      _metrics->add_source(metrics::names::join_pending_assessments,
+                                           [j = _join.get()](std::vector<metrics::Sample>& out) {
+                                             out.push_back({{}, static_cast<double>(j->stats().pending_assessments.load(
+                                                                    std::memory_order_relaxed))});
+                                           }));
+  _metric_sources.push_back(std::move(pending));
   _reader = std::make_unique<join::TraceReader>(*_store);
 
   eval::EvalSinkOptions eo;
@@ -220,7 +244,8 @@ Status Runtime::start_http(const config::Config& config) {
     }
   });
   if (_roles.gateway) {
-    _sink = std::make_unique<publish::KafkaEventSink>(*_producer, _topics, _clock, publish::KafkaEventSinkOptions{});
+    _sink = std::make_unique<publish::KafkaEventSink>(*_producer, _topics, _clock, publish::KafkaEventSinkOptions{},
+                                                      _metrics.get());
     // UpdateAssessment answers with the full stored assessment where this process runs the join
     // (a gateway-only process answers with the updated fields).
     gateway::AssessmentLookup lookup;
@@ -238,6 +263,7 @@ Status Runtime::start_http(const config::Config& config) {
     _registry->register_routes(*_http);
     eval::register_dataset_routes(*_http, *_datasets, eval::DatasetApiOptions{});
   }
+  if (config.metrics.enabled) metrics::register_metrics_route(*_http, *_metrics, config.metrics.path);
   mount_ui();
   TF_RETURN_IF_ERROR(_http->start());
   spdlog::info("http: listening on {} ({})", _http->base_url(), _roles.to_string());
@@ -272,6 +298,9 @@ bool Runtime::ready() {
   const int64_t now = _clock.monotonic_ns();
   if (now - _last_ready_check_ns.load() < 1'000'000'000) return _last_ready.load();
   _last_ready_check_ns = now;
+  // A join that stopped on a fatal error (e.g. fenced by another instance in exactly-once mode)
+  // no longer processes: say so.
+  if (_join && !_join->last_error().is_ok()) return false;
   const bool ok = _admin && _admin->cluster_id(std::chrono::seconds(2)).is_ok() && (_store || !_roles.process);
   _last_ready = ok;
   return ok;
@@ -285,6 +314,7 @@ void Runtime::stop() {
     _http->stop();
     _http.reset();
   }
+  _metric_sources.clear();  // before what the sources read
   _gateway.reset();
   _sink.reset();
   if (_eval_sink) {

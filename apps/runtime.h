@@ -4,6 +4,7 @@
 // dependencies; they get them here, through constructors.
 
 #include <atomic>
+#include "metrics/metrics.h"
 #include <functional>
 #include <memory>
 #include <string>
@@ -44,6 +45,10 @@ class Router;
 class RulesRegistry;
 }  // namespace tracefeed::route
 
+namespace tracefeed::metrics {
+class Metrics;
+class SourceRegistration;
+}  // namespace tracefeed::metrics
 namespace tracefeed::eval {
 class DatasetStore;
 class EvalSink;
@@ -108,6 +113,9 @@ class Runtime {
 
   Clock& _clock;
   Roles _roles;
+  // First member, so it is destroyed last: every registered source is gone before it.
+  std::unique_ptr<metrics::Metrics> _metrics;
+  std::vector<metrics::SourceRegistration> _metric_sources;
   Topics _topics;
   std::string _bootstrap;
   std::string _cluster_id;
