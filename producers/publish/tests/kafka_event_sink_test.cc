@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "core/event_json.h"
 #include "kafka/consumer.h"
 #include "kafka/embedded_broker.h"
@@ -155,7 +157,14 @@ TEST_F(KafkaEventSinkTest, QueueFullIsUnavailableAndNotRemembered) {
   for (size_t i = 0; i < st.size(); ++i) if (!st[i].is_ok()) retry.push_back(batch[i]);
   size_t acked = st.size() - unavailable;
   while (!retry.empty()) {
+    // Unavailable means "retry later" (the gateway's 503 + Retry-After): the queue frees as
+    // the earlier messages are delivered.
     auto r = sink.publish(std::span<const Envelope>(retry.data(), 1));
+    for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+         r[0].code() == ErrorCode::unavailable && std::chrono::steady_clock::now() < deadline;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // retry interval
+      r = sink.publish(std::span<const Envelope>(retry.data(), 1));
+    }
     ASSERT_TRUE(r[0].is_ok()) << r[0].to_string();
     retry.erase(retry.begin());
     ++acked;
