@@ -108,6 +108,8 @@ int main(int argc, char** argv) {
       add_role_command("gateway", "Run the ingestion gateway only: native, MLflow-compatible and OTLP writes to Kafka");
   auto* process_cmd = add_role_command(
       "process", "Run the join + route processors only, with the read, search, rules and decisions APIs over their state");
+  auto* labeling_cmd = add_role_command(
+      "labeling", "Run the labeling sink only: label schemas, labeling sessions and the Review App API, fed by the review topic");
 
   std::string validate_path;
   auto* validate_cmd = app.add_subcommand("validate-config", "Check a configuration file without starting anything");
@@ -167,6 +169,7 @@ int main(int argc, char** argv) {
   if (*run_cmd) return run(config_path, tracefeed::apps::Roles::all(), listen);
   if (*gateway_cmd) return run(config_path, tracefeed::apps::Roles::gateway_only(), listen);
   if (*process_cmd) return run(config_path, tracefeed::apps::Roles::process_only(), listen);
+  if (*labeling_cmd) return run(config_path, tracefeed::apps::Roles::labeling_only(), listen);
   if (*validate_cmd) return validate_config(validate_path);
   if (*emit_cmd) {
     if (emit_no_progress) emit_opts.progress = false;

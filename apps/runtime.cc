@@ -23,6 +23,10 @@
 #include "sinks/eval/dataset_api.h"
 #include "sinks/eval/dataset_store.h"
 #include "sinks/eval/eval_sink.h"
+#include "processors/filter/filter.h"
+#include "sinks/labeling/labeling_api.h"
+#include "sinks/labeling/labeling_service.h"
+#include "sinks/labeling/review_consumer.h"
 #include "state/store.h"
 #include "state/write_batch.h"
 
@@ -68,10 +72,12 @@ std::vector<config::ConfigError> compile_config_rules(const config::Config& conf
 }
 
 std::string Roles::to_string() const {
-  if (gateway && process) return "all roles";
-  if (gateway) return "gateway";
-  if (process) return "process";
-  return "no role";
+  if (gateway && process && labeling) return "all roles";
+  std::string out;
+  for (auto [on, name] : {std::pair{gateway, "gateway"}, {process, "process"}, {labeling, "labeling"}}) {
+    if (on) out += (out.empty() ? "" : " + ") + std::string(name);
+  }
+  return out.empty() ? "no role" : out;
 }
 
 Runtime::Runtime(Clock& clock, Roles roles) : _clock(clock), _roles(roles) {}
@@ -79,7 +85,7 @@ Runtime::Runtime(Clock& clock, Roles roles) : _clock(clock), _roles(roles) {}
 Runtime::~Runtime() { stop(); }
 
 Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, Clock& clock, Roles roles) {
-  if (!roles.gateway && !roles.process) return Status::invalid_argument("no role to run");
+  if (!roles.gateway && !roles.process && !roles.labeling) return Status::invalid_argument("no role to run");
   std::unique_ptr<Runtime> rt(new Runtime(clock, roles));
   if (Status s = rt->start_all(config); !s.is_ok()) {
     rt->stop();
@@ -92,10 +98,9 @@ Status Runtime::start_all(const config::Config& config) {
   _topics = Topics::with_prefix(config.kafka.topic_prefix);
   _metrics = std::make_unique<metrics::Metrics>(config.metrics);
   TF_RETURN_IF_ERROR(start_kafka(config));
-  if (_roles.process) {
-    TF_RETURN_IF_ERROR(start_state(config));
-    TF_RETURN_IF_ERROR(start_processors(config));
-  }
+  if (_roles.process || _roles.labeling) TF_RETURN_IF_ERROR(start_state(config));
+  if (_roles.process) TF_RETURN_IF_ERROR(start_processors(config));
+  if (_roles.labeling) TF_RETURN_IF_ERROR(start_labeling(config));
   TF_RETURN_IF_ERROR(start_http(config));
   _started = true;
   return Status::ok();
@@ -226,6 +231,39 @@ Status Runtime::start_processors(const config::Config& config) {
   return Status::ok();
 }
 
+Status Runtime::start_labeling(const config::Config& config) {
+  // Reviewers' labels become assessments through the same idempotent, acknowledged sink as the
+  // gateway's writes (its dedup window makes a retried submit produce nothing twice).
+  _label_sink = std::make_unique<publish::KafkaEventSink>(*_producer, _topics, _clock, publish::KafkaEventSinkOptions{});
+  labeling::LabelingOptions lo;
+  lo.review_app_base_url = [this] { return http_base_url(); };
+  if (_reader) {
+    // POST /api/v1/labeling-sessions/{id}/items {"filter": ...}: the search grammar over stored traces.
+    lo.search = [reader = _reader.get()](std::string_view text, size_t max) -> Result<std::vector<std::string>> {
+      TF_ASSIGN_OR_RETURN(filter::Filter f, filter::parse_filter(text));
+      std::vector<std::string> ids;
+      TF_RETURN_IF_ERROR(reader->for_each([&](Trace&& t) {
+        if (f.matches(t)) ids.push_back(t.trace_info.trace_id);
+        return ids.size() < max;
+      }));
+      return ids;
+    };
+  }
+  _labeling = std::make_unique<labeling::LabelingService>(*_store, *_label_sink, _clock, std::move(lo));
+  TF_RETURN_IF_ERROR(_labeling->load(config.label_schemas, config.labeling_sessions).with_context("labeling"));
+  labeling::ReviewConsumerOptions ro;
+  ro.topic = _topics.review;
+  ro.cluster_id = _cluster_id;
+  ro.dead_letter = [sink = _label_sink.get()](std::string_view reason, const Status& error, std::string_view raw) {
+    sink->dead_letter(reason, error, raw);
+  };
+  _review_consumer = std::make_unique<labeling::ReviewConsumer>(ro, _client, *_store, *_labeling);
+  TF_RETURN_IF_ERROR(_review_consumer->start().with_context("labeling"));
+  spdlog::info("labeling: consuming {} (group {}), {} sessions", _topics.review, ro.group_id,
+               _labeling->list_sessions().size());
+  return Status::ok();
+}
+
 Status Runtime::start_http(const config::Config& config) {
   http::ServerOptions options;
   options.listen = config.http.listen;
@@ -258,8 +296,29 @@ Status Runtime::start_http(const config::Config& config) {
     _gateway->register_routes(*_http);
     otlp::register_otlp_routes(*_http, *_sink, otlp::OtlpOptions{});
   }
+  if (_labeling) {
+    labeling::register_labeling_routes(*_http, *_labeling);
+    // MLflow's GetRun for a session's run: mlflow.search_traces(run_id=...) checks the run's
+    // experiment before it searches ("Labeling Sessions are MLflow Runs").
+    _http->route("GET", "/api/2.0/mlflow/runs/get", [l = _labeling.get()](const http::Request& req, http::Response& res) {
+      std::string_view id = req.query_param("run_id");
+      if (id.empty()) id = req.query_param("run_uuid");
+      auto run = l->find_run(id);
+      if (!run) {
+        return http::write_error(res, Status::not_found("run " + std::string(id) + " not found (runs here are labeling sessions)"));
+      }
+      std::string body;
+      JsonWriter w(body);
+      labeling::write_mlflow_run_json(w, *run);
+      res.json(200, std::move(body));
+    });
+  }
   if (_roles.process) {
-    query::register_read_routes(*_http, *_reader, query::ReadApiOptions{});
+    query::ReadApiOptions read_options;
+    if (_labeling) {
+      read_options.run_members = [l = _labeling.get()](std::string_view run_id) { return l->traces_of_run(run_id); };
+    }
+    query::register_read_routes(*_http, *_reader, read_options);
     _registry->register_routes(*_http);
     eval::register_dataset_routes(*_http, *_datasets, eval::DatasetApiOptions{});
   }
@@ -301,7 +360,8 @@ bool Runtime::ready() {
   // A join that stopped on a fatal error (e.g. fenced by another instance in exactly-once mode)
   // no longer processes: say so.
   if (_join && !_join->last_error().is_ok()) return false;
-  const bool ok = _admin && _admin->cluster_id(std::chrono::seconds(2)).is_ok() && (_store || !_roles.process);
+  const bool ok = _admin && _admin->cluster_id(std::chrono::seconds(2)).is_ok() &&
+                  (_store || !(_roles.process || _roles.labeling));
   _last_ready = ok;
   return ok;
 }
@@ -317,6 +377,13 @@ void Runtime::stop() {
   _metric_sources.clear();  // before what the sources read
   _gateway.reset();
   _sink.reset();
+  // Before the producer and the store it writes to.
+  if (_review_consumer) {
+    _review_consumer->stop();
+    _review_consumer.reset();
+  }
+  _labeling.reset();
+  _label_sink.reset();
   if (_eval_sink) {
     _eval_sink->stop();
     _eval_sink.reset();

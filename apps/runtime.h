@@ -53,6 +53,10 @@ namespace tracefeed::eval {
 class DatasetStore;
 class EvalSink;
 }  // namespace tracefeed::eval
+namespace tracefeed::labeling {
+class LabelingService;
+class ReviewConsumer;
+}  // namespace tracefeed::labeling
 
 namespace tracefeed::apps {
 
@@ -63,13 +67,17 @@ namespace tracefeed::apps {
 //             the APIs served from that state (MLflow-compatible reads and search, rules,
 //             decisions, datasets).
 // Every role serves /healthz and /readyz.
+//   labeling — label schemas, labeling sessions and the Review App API over RocksDB state, fed
+//             by the review topic (run one per cluster: it owns the review queues).
 struct Roles {
   bool gateway = true;
   bool process = true;
+  bool labeling = true;
 
   static Roles all() { return {}; }
-  static Roles gateway_only() { return {.gateway = true, .process = false}; }
-  static Roles process_only() { return {.gateway = false, .process = true}; }
+  static Roles gateway_only() { return {.gateway = true, .process = false, .labeling = false}; }
+  static Roles process_only() { return {.gateway = false, .process = true, .labeling = false}; }
+  static Roles labeling_only() { return {.gateway = false, .process = false, .labeling = true}; }
   std::string to_string() const;
 };
 
@@ -98,6 +106,8 @@ class Runtime {
   const Topics& topics() const noexcept { return _topics; }
   const Roles& roles() const noexcept { return _roles; }
   join::JoinProcessor* join_processor() const noexcept { return _join.get(); }
+  // Null unless the labeling role runs here.
+  labeling::LabelingService* labeling_service() const noexcept { return _labeling.get(); }
 
  private:
   Runtime(Clock& clock, Roles roles);
@@ -105,6 +115,7 @@ class Runtime {
   Status start_kafka(const config::Config& config);
   Status start_state(const config::Config& config);
   Status start_processors(const config::Config& config);
+  Status start_labeling(const config::Config& config);
   Status start_http(const config::Config& config);
   // Serves the built web UI at "/" when it exists.
   void mount_ui();
@@ -133,6 +144,9 @@ class Runtime {
   std::unique_ptr<eval::EvalSink> _eval_sink;
   std::unique_ptr<publish::KafkaEventSink> _sink;  // the gateway's EventSink over _producer
   std::unique_ptr<gateway::Gateway> _gateway;
+  std::unique_ptr<publish::KafkaEventSink> _label_sink;  // reviewers' labels → assessments
+  std::unique_ptr<labeling::LabelingService> _labeling;
+  std::unique_ptr<labeling::ReviewConsumer> _review_consumer;
   std::unique_ptr<http::Server> _http;
   std::atomic<bool> _started{false};
   std::atomic<int64_t> _last_ready_check_ns{0};
