@@ -298,27 +298,9 @@ Status Runtime::start_http(const config::Config& config) {
   }
   if (_labeling) {
     labeling::register_labeling_routes(*_http, *_labeling);
-    // MLflow's GetRun for a session's run: mlflow.search_traces(run_id=...) checks the run's
-    // experiment before it searches ("Labeling Sessions are MLflow Runs").
-    _http->route("GET", "/api/2.0/mlflow/runs/get", [l = _labeling.get()](const http::Request& req, http::Response& res) {
-      std::string_view id = req.query_param("run_id");
-      if (id.empty()) id = req.query_param("run_uuid");
-      auto run = l->find_run(id);
-      if (!run) {
-        return http::write_error(res, Status::not_found("run " + std::string(id) + " not found (runs here are labeling sessions)"));
-      }
-      std::string body;
-      JsonWriter w(body);
-      labeling::write_mlflow_run_json(w, *run);
-      res.json(200, std::move(body));
-    });
   }
   if (_roles.process) {
-    query::ReadApiOptions read_options;
-    if (_labeling) {
-      read_options.run_members = [l = _labeling.get()](std::string_view run_id) { return l->traces_of_run(run_id); };
-    }
-    query::register_read_routes(*_http, *_reader, read_options);
+    query::register_read_routes(*_http, *_reader, query::ReadApiOptions{});
     _registry->register_routes(*_http);
     eval::register_dataset_routes(*_http, *_datasets, eval::DatasetApiOptions{});
   }
