@@ -9,6 +9,7 @@
 #include "http/server.h"
 #include "metrics/exposition.h"
 #include "metrics/metrics.h"
+#include "sinks/metrics/feedback_metrics.h"
 #include "kafka/admin.h"
 #include "kafka/embedded_broker.h"
 #include "kafka/producer.h"
@@ -209,6 +210,10 @@ Status Runtime::start_processors(const config::Config& config) {
   jo.topics = _topics;
   jo.cluster_id = _cluster_id;
   jo.exactly_once = config.kafka.exactly_once;
+  TF_ASSIGN_OR_RETURN(_feedback_metrics, quality::FeedbackMetrics::create(*_metrics, _clock));
+  jo.on_assessment_change = [fm = _feedback_metrics.get()](const Assessment* before, const Assessment* after) {
+    fm->on_assessment_applied(before, after);
+  };
   _join = std::make_unique<join::JoinProcessor>(jo, _client, *_store, _producer.get(), _router.get(), _clock);
   TF_RETURN_IF_ERROR(_join->start().with_context("join"));
   TF_ASSIGN_OR_RETURN(auto pending,
@@ -376,6 +381,7 @@ void Runtime::stop() {
   }
   _reader.reset();
   _datasets.reset();
+  _feedback_metrics.reset();
   _router.reset();
   _registry.reset();
   _rules.reset();

@@ -49,6 +49,9 @@ namespace tracefeed::metrics {
 class Metrics;
 class SourceRegistration;
 }  // namespace tracefeed::metrics
+namespace tracefeed::quality {
+class FeedbackMetrics;
+}
 namespace tracefeed::eval {
 class DatasetStore;
 class EvalSink;
@@ -127,6 +130,7 @@ class Runtime {
   // First member, so it is destroyed last: every registered source is gone before it.
   std::unique_ptr<metrics::Metrics> _metrics;
   std::vector<metrics::SourceRegistration> _metric_sources;
+  std::unique_ptr<quality::FeedbackMetrics> _feedback_metrics;  // fed by the join
   Topics _topics;
   std::string _bootstrap;
   std::string _cluster_id;

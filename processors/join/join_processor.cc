@@ -58,6 +58,8 @@ struct JoinProcessor::Batch {
   // in this batch: the time routing stamps on its decisions and outputs. Per trace (not per
   // batch), so a trace's stamp does not depend on which other partitions shared its batch.
   std::vector<std::pair<std::string, int64_t>> touched;
+  // Feedback changes, reported once the state is written (on_assessment_change).
+  std::vector<AssessmentChange> changes;
   std::unordered_map<std::string, size_t> touched_index;
   // Routed outputs and dead letters: produced (at-least-once: acknowledged) or committed
   // (exactly-once) before the batch's state and offsets are written.
@@ -327,6 +329,7 @@ Status JoinProcessor::process(std::vector<kafka::Message>& records) {
 
 Status JoinProcessor::prepare(std::span<kafka::Message> records, bool suppress_outputs, Batch& b) {
   b.suppress_outputs = suppress_outputs;
+  _joiner.set_change_log(_options.on_assessment_change ? &b.changes : nullptr);
   b.records += records.size();
   for (const auto& m : records) {
     Batch::Range& range = b.ranges[{m.topic(), m.partition()}];
@@ -388,6 +391,11 @@ Status JoinProcessor::route_touched(Batch& b) {
 Status JoinProcessor::write_state(Batch& b) {
   for (const auto& [tp, r] : b.ranges) b.write.set_offset(_options.cluster_id, tp.first, tp.second, r.next);
   TF_RETURN_IF_ERROR(_store.write(b.write));
+  if (_options.on_assessment_change) {
+    for (const auto& c : b.changes) {
+      _options.on_assessment_change(c.before ? &*c.before : nullptr, c.after ? &*c.after : nullptr);
+    }
+  }
   _stats.applied += b.applied;
   _stats.duplicates += b.duplicates;
   _stats.rejected_malformed += b.malformed;

@@ -105,6 +105,9 @@ struct JoinProcessorOptions {
   // Fault injection for tests: called on the owner thread at each CommitPoint with the number of
   // records and outputs (routed + dead letters) of the batch. Default: none.
   std::function<void(CommitPoint, size_t records, size_t outputs)> fault_hook;
+  // Called on the owner thread for every feedback change of a batch, after the batch's state
+  // is written (an abandoned batch reports nothing): quality metrics. Default: none.
+  std::function<void(const Assessment* before, const Assessment* after)> on_assessment_change;
 };
 
 struct JoinStats {

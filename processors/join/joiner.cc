@@ -111,6 +111,13 @@ void Joiner::store_assessment(state::WriteBatch& batch, const std::string& key, 
   batch.put(Family::assessments, key, _json);
 }
 
+void Joiner::log_change(const Assessment* before, const Assessment* after) {
+  if (!_changes || !((before && before->is_feedback()) || (after && after->is_feedback()))) return;
+  auto& c = _changes->emplace_back();
+  if (before) c.before = *before;
+  if (after) c.after = *after;
+}
+
 ApplyResult Joiner::apply_create(const Envelope& e, int64_t time_ns, state::WriteBatch& batch) {
   Assessment a = e.assessment();
   if (a.assessment_id.empty()) {
@@ -134,14 +141,18 @@ ApplyResult Joiner::apply_create(const Envelope& e, int64_t time_ns, state::Writ
     auto old = load_assessment(batch, _key2);
     if (!old.is_ok()) return {ApplyResult::Kind::rejected, old.status(), 0};
     if (old->has_value()) {
+      std::optional<Assessment> was;
+      if (_changes) was = **old;
       (*old)->valid = false;
       store_assessment(batch, _key2, **old);
+      if (was) log_change(&*was, &**old);
     } else {
       batch.put(Family::meta, override_marker_key(a.trace_id, a.overrides), a.assessment_id);
     }
   }
   state::assign_child_key(_key, a.trace_id, a.assessment_id);
   store_assessment(batch, _key, a);
+  log_change(nullptr, &a);
 
   auto trace = batch.get(Family::traces, a.trace_id);
   if (!trace.is_ok()) return {ApplyResult::Kind::rejected, trace.status(), 0};
@@ -162,6 +173,8 @@ ApplyResult Joiner::apply_update(const Assessment& change, int64_t time_ns, stat
             Status::not_found("assessment " + change.assessment_id + " of trace " + change.trace_id + " does not exist"), 0};
   }
   Assessment& a = **stored;
+  std::optional<Assessment> was;
+  if (_changes && a.is_feedback()) was = a;
   if (change.has(F::f_name)) a.assessment_name = change.assessment_name;
   if (change.has(F::f_span_id)) a.span_id = change.span_id;
   if (change.has(F::f_source)) a.source = change.source;
@@ -178,6 +191,7 @@ ApplyResult Joiner::apply_update(const Assessment& change, int64_t time_ns, stat
   }
   a.last_update_time = change.last_update_time != 0 ? change.last_update_time : time_ns;
   store_assessment(batch, _key, a);
+  if (was) log_change(&*was, &a);
   return {};
 }
 
@@ -187,6 +201,7 @@ ApplyResult Joiner::apply_delete(const Assessment& target, state::WriteBatch& ba
   if (!stored.is_ok()) return {ApplyResult::Kind::rejected, stored.status(), 0};
   if (!stored->has_value()) return {};  // deleting what is not there is a no-op (idempotent)
   batch.erase(Family::assessments, _key);
+  log_change(&**stored, nullptr);
   int pending_delta = 0;
   auto pending = batch.get(Family::pending, _key);
   if (!pending.is_ok()) return {ApplyResult::Kind::rejected, pending.status(), 0};
@@ -200,8 +215,11 @@ ApplyResult Joiner::apply_delete(const Assessment& target, state::WriteBatch& ba
     auto old = load_assessment(batch, _key2);
     if (!old.is_ok()) return {ApplyResult::Kind::rejected, old.status(), 0};
     if (old->has_value()) {
+      std::optional<Assessment> was;
+      if (_changes) was = **old;
       (*old)->valid = true;
       store_assessment(batch, _key2, **old);
+      if (was) log_change(&*was, &**old);
     } else {
       batch.erase(Family::meta, override_marker_key(target.trace_id, overridden));
     }

@@ -34,8 +34,19 @@ struct ApplyResult {
   int pending_delta = 0; // change in assessments waiting for their trace
 };
 
+// A feedback or expectation as it was before and after one applied event (either may be absent:
+// created, deleted). What quality metrics count: only valid values, and overrides/deletes take
+// the old value out again.
+struct AssessmentChange {
+  std::optional<Assessment> before, after;
+};
+
 class Joiner {
  public:
+  // Where apply() records AssessmentChanges of feedback (null = not recorded). The log must
+  // outlive the calls to apply().
+  void set_change_log(std::vector<AssessmentChange>* log) noexcept { _changes = log; }
+
   // Applies `e` to `batch` (whose reads see its own earlier writes). `event_time_ns` is the
   // envelope's time, or the Kafka record's timestamp when the envelope has none.
   [[nodiscard]] ApplyResult apply(const Envelope& e, int64_t event_time_ns, state::WriteBatch& batch);
@@ -52,8 +63,11 @@ class Joiner {
   Result<std::optional<Assessment>> load_assessment(state::WriteBatch& batch, const std::string& key);
   void store_assessment(state::WriteBatch& batch, const std::string& key, const Assessment& a);
 
+  void log_change(const Assessment* before, const Assessment* after);
+
   EventParser _parser;
   std::string _key, _key2, _json;  // reused scratch
+  std::vector<AssessmentChange>* _changes = nullptr;
 };
 
 // Key of an override marker in Family::meta: "ovr\0<trace_id>\0<overridden assessment id>".

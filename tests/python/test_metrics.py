@@ -39,3 +39,19 @@ def test_metrics_cover_the_contract_and_count_ingested_events(tracefeed):
         lambda: value(requests.get(tracefeed.url + "/metrics", timeout=5).text, "tracefeed_join_pending_assessments") >= 1,
         what="a pending join in /metrics")
     assert value(after, "tracefeed_state_bytes") > 0
+
+
+def test_negative_feedback_ratio_follows_the_joined_feedback(tracefeed):
+    name = "thumbs_" + uuid.uuid4().hex[:8]
+    events = []
+    for i, v in enumerate([False, False, True, False]):
+        events.append({"type": "assessment", "assessment": {
+            "assessment_name": name, "trace_id": "tr-" + uuid.uuid4().hex,
+            "source": {"source_type": "HUMAN", "source_id": f"user_{i}"}, "feedback": {"value": v}}})
+    assert requests.post(tracefeed.url + "/api/v1/events", json=events, timeout=10).status_code == 202
+    tracefeed.wait_until(
+        lambda: value(requests.get(tracefeed.url + "/metrics", timeout=5).text,
+                      "tracefeed_negative_feedback_ratio", f'{{name="{name}"}}') == 0.75,
+        what="the negative-feedback ratio of 3 thumbs-down in 4")
+    text = requests.get(tracefeed.url + "/metrics", timeout=5).text
+    assert value(text, "tracefeed_feedback_total", f'{{name="{name}",value="false"}}') == 3
