@@ -21,6 +21,7 @@
 #include "processors/query/read_api.h"
 #include "processors/route/router.h"
 #include "processors/route/rules_api.h"
+#include "processors/route/webhook.h"
 #include "sinks/eval/dataset_api.h"
 #include "sinks/eval/dataset_store.h"
 #include "sinks/eval/eval_sink.h"
@@ -201,7 +202,11 @@ Status Runtime::start_processors(const config::Config& config) {
   _rules = std::make_unique<route::RuleSet>();
   _registry = std::make_unique<route::RulesRegistry>(*_store, *_rules, std::move(rules));
   TF_RETURN_IF_ERROR(_registry->load());
-  _router = std::make_unique<route::Router>(_topics, *_rules);
+  // Webhook actions: the join's batch writes an outbox entry; the dispatcher delivers it after
+  // commit (at-least-once, bounded retries, then a `failed` decision).
+  _webhooks = std::make_unique<route::WebhookDispatcher>(*_store, _clock, route::WebhookOptions{});
+  TF_RETURN_IF_ERROR(_webhooks->start().with_context("webhooks"));
+  _router = std::make_unique<route::Router>(_topics, *_rules, _webhooks.get());
 
   _datasets = std::make_unique<eval::DatasetStore>(*_store, _clock);
   TF_RETURN_IF_ERROR(_datasets->load().with_context("datasets"));
@@ -303,9 +308,28 @@ Status Runtime::start_http(const config::Config& config) {
   }
   if (_labeling) {
     labeling::register_labeling_routes(*_http, *_labeling);
+    // MLflow's GetRun for a session's run: mlflow.search_traces(run_id=...) checks the run's
+    // experiment before it searches ("Labeling Sessions are MLflow Runs").
+    _http->route("GET", "/api/2.0/mlflow/runs/get", [l = _labeling.get()](const http::Request& req, http::Response& res) {
+      std::string_view id = req.query_param("run_id");
+      if (id.empty()) id = req.query_param("run_uuid");
+      auto run = l->find_run(id);
+      if (!run) {
+        return http::write_error(res, Status::not_found("run " + std::string(id) + " not found (runs here are labeling sessions)"));
+      }
+      std::string body;
+      JsonWriter w(body);
+      labeling::write_mlflow_run_json(w, *run);
+      res.json(200, std::move(body));
+    });
   }
   if (_roles.process) {
-    query::register_read_routes(*_http, *_reader, query::ReadApiOptions{});
+    query::ReadApiOptions read_options;
+    if (_labeling) {
+      // mlflow.search_traces(run_id=session.mlflow_run_id): a labeling session is a run.
+      read_options.run_members = [l = _labeling.get()](std::string_view run_id) { return l->traces_of_run(run_id); };
+    }
+    query::register_read_routes(*_http, *_reader, *_store, read_options);
     _registry->register_routes(*_http);
     eval::register_dataset_routes(*_http, *_datasets, eval::DatasetApiOptions{});
   }
@@ -378,6 +402,10 @@ void Runtime::stop() {
   if (_join) {
     _join->stop();
     _join.reset();
+  }
+  if (_webhooks) {
+    _webhooks->stop();
+    _webhooks.reset();
   }
   _reader.reset();
   _datasets.reset();

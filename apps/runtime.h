@@ -43,6 +43,7 @@ struct Rule;
 class RuleSet;
 class Router;
 class RulesRegistry;
+class WebhookDispatcher;
 }  // namespace tracefeed::route
 
 namespace tracefeed::metrics {
@@ -144,6 +145,7 @@ class Runtime {
   std::unique_ptr<route::RuleSet> _rules;
   std::unique_ptr<route::Router> _router;
   std::unique_ptr<route::RulesRegistry> _registry;
+  std::unique_ptr<route::WebhookDispatcher> _webhooks;
   std::unique_ptr<eval::DatasetStore> _datasets;  // outlives the join (its write hook points here)
   std::unique_ptr<eval::EvalSink> _eval_sink;
   std::unique_ptr<publish::KafkaEventSink> _sink;  // the gateway's EventSink over _producer

@@ -1,6 +1,7 @@
 #include "state/store.h"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -10,6 +11,7 @@
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include "state/keys.h"
@@ -54,6 +56,33 @@ bool is_lock_error(const rocksdb::Status& s) {
 }
 
 Status closed_error() { return Status::unavailable("state store is closed"); }
+
+// The families keyed "<trace_id>\0<child id>": read by prefix (scan_prefix(child_prefix(id))).
+bool is_child_family(Family f) {
+  return f == Family::spans || f == Family::assessments || f == Family::pending || f == Family::decisions;
+}
+
+// Prefix of a child key: everything up to and including the first NUL ("<trace_id>\0"). Lets a
+// prefix scan skip, by the prefix bloom filters, every SST file and memtable without that trace:
+// the join scans a trace's assessments and pending feedback on every touch.
+class ChildPrefixTransform final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "tracefeed.ChildPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const void* nul = std::memchr(key.data(), '\0', key.size());
+    return {key.data(), static_cast<size_t>(static_cast<const char*>(nul) - key.data()) + 1};
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return std::memchr(key.data(), '\0', key.size()) != nullptr;
+  }
+};
+
+// True when a scan of `family` bounded to `prefix` may use the prefix filters: the prefix is a
+// whole child prefix ("<id>\0", exactly one NUL, at the end).
+bool prefix_seek(Family family, std::string_view prefix) {
+  return is_child_family(family) && !prefix.empty() && prefix.back() == key_separator &&
+         prefix.find(key_separator) == prefix.size() - 1;
+}
 
 }  // namespace
 
@@ -183,6 +212,13 @@ Result<std::optional<std::string>> Store::Impl::scan(rocksdb::WriteBatchWithInde
                                                      const ScanVisitor& visit) const {
   TF_RETURN_IF_ERROR(check_open());
   rocksdb::ReadOptions read_options;
+  // Child families have a prefix extractor: a scan within one child prefix uses the prefix bloom
+  // filters; anything else must ask for total order, or it would see only one prefix.
+  if (prefix_seek(family, prefix)) {
+    read_options.prefix_same_as_start = true;
+  } else {
+    read_options.total_order_seek = true;
+  }
   rocksdb::Slice upper_slice = to_slice(upper);
   if (!upper.empty()) read_options.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options, handle(family)));
@@ -218,12 +254,12 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, const Cl
   const std::string context = "state store " + options.path;
 
   const auto supported = rocksdb::GetSupportedCompressions();
-  if (options.compression != Compression::none &&
-      std::find(supported.begin(), supported.end(), to_rocksdb(options.compression)) ==
-          supported.end()) {
-    return Status::invalid_argument(context + ": compression " +
-                                    std::string(compression_name(options.compression)) +
-                                    " is not supported by the linked RocksDB");
+  for (Compression c : {options.compression, options.bottommost_compression}) {
+    if (c != Compression::none &&
+        std::find(supported.begin(), supported.end(), to_rocksdb(c)) == supported.end()) {
+      return Status::invalid_argument(context + ": compression " + std::string(compression_name(c)) +
+                                      " is not supported by the linked RocksDB");
+    }
   }
 
   auto impl = std::make_unique<Impl>();
@@ -255,6 +291,9 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, const Cl
   db_options.write_buffer_manager = impl->memory->_impl->write_buffers;
   db_options.bytes_per_sync = 1 * StoreOptions::mib;
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // Restart after kill -9: replay the WAL into memtables and go, instead of first flushing what
+  // was replayed to L0 files (with a full WAL that flush was most of a 10 s restart).
+  db_options.avoid_flush_during_recovery = true;
   db_options.keep_log_file_num = 5;
   db_options.max_log_file_size = 16 * StoreOptions::mib;
 
@@ -278,11 +317,27 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, const Cl
   family_options.compression = to_rocksdb(options.compression);
   family_options.level_compaction_dynamic_level_bytes = true;
 
+  // Memtable bloom filters (whole keys, and child prefixes below): most of the join's point reads
+  // look for keys that are not there (event ids not yet applied, pending feedback, decisions
+  // not yet made) and skip the memtable's skiplist this way.
+  family_options.memtable_prefix_bloom_size_ratio = options.memtable_bloom_ratio;
+  family_options.memtable_whole_key_filtering = options.memtable_bloom_ratio > 0;
+  if (options.compression != Compression::none && options.bottommost_compression != Compression::none) {
+    family_options.bottommost_compression = to_rocksdb(options.bottommost_compression);
+  }
+  // Flushes and L0 are rewritten soon by compaction: spend no CPU compressing them.
+  if (!options.compress_level0) {
+    family_options.compression_per_level.assign(7, to_rocksdb(options.compression));
+    family_options.compression_per_level[0] = rocksdb::kNoCompression;
+  }
+  std::shared_ptr<const rocksdb::SliceTransform> child_prefix = std::make_shared<ChildPrefixTransform>();
+
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, family_options);
   for (Family f : all_families) {
     rocksdb::ColumnFamilyOptions cf = family_options;
     if (f == Family::dedup) cf.compaction_filter = impl->dedup_filter.get();
+    if (is_child_family(f)) cf.prefix_extractor = child_prefix;
     descriptors.emplace_back(std::string(family_name(f)), cf);
   }
 

@@ -24,6 +24,9 @@ Status StoreOptions::validate() const {
   if (block_size_bytes < 1024 || block_size_bytes > 1024 * 1024) {
     problem("block_size_bytes", "must be in [1 KiB, 1 MiB]");
   }
+  if (!(memtable_bloom_ratio >= 0.0 && memtable_bloom_ratio <= 0.25)) {
+    problem("memtable_bloom_ratio", "must be in [0, 0.25]");
+  }
   if (background_jobs < 1 || background_jobs > 64) problem("background_jobs", "must be in [1, 64]");
   if (max_open_files != -1 && max_open_files < 16) problem("max_open_files", "must be -1 or at least 16");
   if (dedup_window.count() < 0) problem("dedup_window", "must not be negative");

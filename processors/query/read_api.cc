@@ -1,7 +1,11 @@
 #include "processors/query/read_api.h"
 
 #include <algorithm>
+#include <cmath>
+#include <functional>
+#include <optional>
 #include <thread>
+#include <unordered_set>
 
 #include "core/event_json.h"
 #include "core/ids.h"
@@ -10,6 +14,8 @@
 #include "processors/filter/order_by.h"
 #include "http/server.h"
 #include "processors/join/trace_reader.h"
+#include "processors/route/time_index.h"
+#include "state/store.h"
 
 namespace tracefeed::query {
 namespace {
@@ -72,7 +78,121 @@ std::string experiment_of(const TraceInfo& info) {
   return id && id->is_string() ? id->as_string() : "0";
 }
 
-void search(const join::TraceReader& reader, const http::Request& req, ReadApiOptions options, http::Response& res) {
+// A page token: an offset into the sorted matches ("123"), or, for the time index order, the
+// index key of the last trace returned ("i" + hex), so the next page starts right after it.
+struct PageToken {
+  size_t offset = 0;
+  bool keyset = false;
+  std::string after;
+};
+
+std::optional<PageToken> parse_page_token(const std::string& text) {
+  PageToken t;
+  if (!text.empty() && text.size() <= 12 && text.find_first_not_of("0123456789") == std::string::npos) {
+    t.offset = std::stoull(text);
+    return t;
+  }
+  if (text.size() < 3 || text.size() > 1025 || text[0] != 'i' || text.size() % 2 == 0) return std::nullopt;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 1; i < text.size(); i += 2) {
+    const int hi = nibble(text[i]), lo = nibble(text[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    t.after.push_back(static_cast<char>(hi << 4 | lo));
+  }
+  if (!route::time_index::parse(t.after)) return std::nullopt;
+  t.keyset = true;
+  return t;
+}
+
+std::string to_hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 0xf]);
+  }
+  return out;
+}
+
+// MLflow's default order, which the time index is sorted in: timestamp_ms DESC, request_id ASC.
+bool is_index_order(const filter::OrderBy& order) {
+  const auto& k = order.keys();
+  return k.size() == 2 && k[0].field == filter::SortField::timestamp_ms && !k[0].ascending &&
+         k[1].field == filter::SortField::request_id && k[1].ascending;
+}
+
+// The range of trace.timestamp_ms every match lies in, from the filter's conditions (all ANDed).
+// Loose by up to a millisecond at fractional literals: the filter itself still decides.
+struct TimeBounds {
+  std::optional<int64_t> min_ms, max_ms;
+};
+
+TimeBounds timestamp_bounds(const filter::Filter& f) {
+  TimeBounds b;
+  auto clamp = [](double v) {
+    if (!(v > -9.0e18)) return static_cast<int64_t>(-9'000'000'000'000'000'000);
+    if (!(v < 9.0e18)) return static_cast<int64_t>(9'000'000'000'000'000'000);
+    return static_cast<int64_t>(v);
+  };
+  auto raise_min = [&](double v) {
+    const int64_t x = clamp(std::floor(v));
+    if (!b.min_ms || x > *b.min_ms) b.min_ms = x;
+  };
+  auto lower_max = [&](double v) {
+    const int64_t x = clamp(std::ceil(v));
+    if (!b.max_ms || x < *b.max_ms) b.max_ms = x;
+  };
+  for (const auto& c : f.conditions()) {
+    if (c.field != filter::Field::trace_timestamp_ms || c.values.size() != 1 ||
+        c.values[0].kind != filter::Literal::Kind::number) {
+      continue;
+    }
+    const double v = c.values[0].number;
+    switch (c.op) {
+      case filter::Op::eq: raise_min(v); lower_max(v); break;
+      case filter::Op::gt:
+      case filter::Op::ge: raise_min(v); break;
+      case filter::Op::lt:
+      case filter::Op::le: lower_max(v); break;
+      default: break;
+    }
+  }
+  return b;
+}
+
+// Visits the traces of the time index entries in [start, end), newest first, skipping stale
+// entries (the trace has another timestamp now; see route/time_index.h). Reads a page of keys at
+// a time and loads each trace (with spans and assessments) after the page's iterator is gone.
+Status visit_index(const state::Store& store, const join::TraceReader& reader, std::string start,
+                   const std::string& end, const std::function<bool(std::string_view key, Trace&&)>& visit) {
+  constexpr size_t kPage = 256;
+  std::vector<std::string> keys;
+  while (true) {
+    keys.clear();
+    TF_ASSIGN_OR_RETURN(auto next, store.scan(state::Family::meta, state::ScanRange{start, end, kPage},
+                                              [&](std::string_view key, std::string_view) {
+                                                keys.emplace_back(key);
+                                                return true;
+                                              }));
+    for (const auto& key : keys) {
+      auto entry = route::time_index::parse(key);
+      if (!entry) continue;
+      TF_ASSIGN_OR_RETURN(auto trace, reader.get(entry->trace_id, true));
+      if (!trace || route::time_index::timestamp_ms_of(trace->trace_info.request_time) != entry->timestamp_ms) continue;
+      if (!visit(key, std::move(*trace))) return Status::ok();
+    }
+    if (!next) return Status::ok();
+    start = std::move(*next);
+  }
+}
+
+void search(const join::TraceReader& reader, const state::Store* store, const http::Request& req, ReadApiOptions options,
+            http::Response& res) {
   auto body = parse_json(req.body.empty() ? std::string_view("{}") : std::string_view(req.body));
   if (!body.is_ok()) return http::write_error(res, body.status());
   std::string filter_text;
@@ -101,13 +221,11 @@ void search(const join::TraceReader& reader, const http::Request& req, ReadApiOp
   }
   auto order_by = filter::parse_order_by(order_by_text);
   if (!order_by.is_ok()) return http::write_error(res, order_by.status());
-  size_t offset = 0;
+  PageToken token;
   if (const JsonTree* t = body->find("page_token")) {
-    if (!t->is_string() || t->as_string().empty() ||
-        t->as_string().find_first_not_of("0123456789") != std::string::npos || t->as_string().size() > 12) {
-      return http::write_error(res, Status::invalid_argument("page_token: not a token this server issued"));
-    }
-    offset = std::stoull(t->as_string());
+    auto parsed = t->is_string() ? parse_page_token(t->as_string()) : std::optional<PageToken>();
+    if (!parsed) return http::write_error(res, Status::invalid_argument("page_token: not a token this server issued"));
+    token = std::move(*parsed);
   }
   // Experiments: V3 `locations` or V2 `experiment_ids`; none means all.
   std::vector<std::string> experiments;
@@ -124,36 +242,117 @@ void search(const join::TraceReader& reader, const http::Request& req, ReadApiOp
     }
   }
 
-  std::vector<Trace> matches;
-  Status s = reader.for_each([&](Trace&& t) {
+  // mlflow.search_traces(run_id=X) filters on mlflow.sourceRun = X; the members of a run that
+  // is a labeling session get that metadata for the match (and in the answer).
+  std::string run_id;
+  std::unordered_set<std::string> run_members;
+  if (options.run_members) {
+    for (const auto& c : filter->conditions()) {
+      if (c.field != filter::Field::metadata || c.key != "mlflow.sourceRun" || c.op != filter::Op::eq ||
+          c.values.size() != 1) {
+        continue;
+      }
+      if (auto ids = options.run_members(c.values[0].text)) {
+        run_id = c.values[0].text;
+        run_members.insert(ids->begin(), ids->end());
+      }
+    }
+  }
+  auto keep = [&](Trace& t) {
+    if (!run_id.empty() && run_members.count(t.trace_info.trace_id)) {
+      auto& meta = t.trace_info.trace_metadata;
+      if (std::none_of(meta.begin(), meta.end(), [](const auto& kv) { return kv.first == "mlflow.sourceRun"; })) {
+        meta.emplace_back("mlflow.sourceRun", run_id);
+      }
+    }
     if (!experiments.empty() &&
         std::find(experiments.begin(), experiments.end(), experiment_of(t.trace_info)) == experiments.end()) {
-      return true;
+      return false;
     }
-    if (filter->matches(t)) matches.push_back(std::move(t));
-    return true;
-  });
-  if (!s.is_ok()) return http::write_error(res, s);
-  std::sort(matches.begin(), matches.end(), [&](const Trace& a, const Trace& b) { return (*order_by)(a, b); });
+    return filter->matches(t);
+  };
+
+  // The time index (when complete) serves MLflow's default order page by page, and bounds the
+  // candidates of any other order by the filter's trace.timestamp_ms range.
+  bool index_ready = false;
+  if (store != nullptr) {
+    auto marker = store->get(state::Family::meta, route::time_index::complete_key);
+    if (!marker.is_ok()) return http::write_error(res, marker.status());
+    index_ready = marker->has_value();
+  }
+  const TimeBounds bounds = timestamp_bounds(*filter);
+  const bool index_order = index_ready && is_index_order(*order_by);
+  if (token.keyset && !index_order) {
+    return http::write_error(res, Status::invalid_argument("page_token: issued for another order_by; start again without it"));
+  }
 
   std::string out;
   JsonWriter w(out);
   w.begin_object();
   w.key("traces");
   w.begin_array();
-  const size_t end = std::min(matches.size(), offset + max_results);
-  for (size_t i = offset; i < end; ++i) write_json(w, matches[i].trace_info);
-  w.end_array();
-  if (end < matches.size()) w.field("next_page_token", std::to_string(end));
+  if (index_order) {
+    std::string start = token.keyset ? token.after + '\0'
+                                     : (bounds.max_ms ? route::time_index::first_key_at_or_before(*bounds.max_ms)
+                                                      : std::string(route::time_index::prefix));
+    const std::string end = bounds.min_ms ? route::time_index::end_key_before(*bounds.min_ms) : route::time_index::end_key();
+    if (token.keyset && bounds.max_ms) start = std::max(start, route::time_index::first_key_at_or_before(*bounds.max_ms));
+    size_t skip = token.offset, written = 0;
+    std::string last_key;
+    bool more = false;
+    Status inner;
+    Status s = visit_index(*store, reader, start, end, [&](std::string_view key, Trace&& t) {
+      if (!keep(t)) return true;
+      if (skip > 0) {
+        --skip;
+        return true;
+      }
+      if (written == max_results) {
+        more = true;
+        return false;
+      }
+      write_json(w, t.trace_info);
+      ++written;
+      last_key.assign(key);
+      return true;
+    });
+    if (!s.is_ok()) return http::write_error(res, s);
+    w.end_array();
+    if (more) w.field("next_page_token", "i" + to_hex(last_key));
+  } else {
+    std::vector<Trace> matches;
+    auto collect = [&](Trace&& t) {
+      if (keep(t)) matches.push_back(std::move(t));
+      return true;
+    };
+    Status s = index_ready && (bounds.min_ms || bounds.max_ms)
+                   ? visit_index(*store, reader,
+                                 bounds.max_ms ? route::time_index::first_key_at_or_before(*bounds.max_ms)
+                                               : std::string(route::time_index::prefix),
+                                 bounds.min_ms ? route::time_index::end_key_before(*bounds.min_ms)
+                                               : route::time_index::end_key(),
+                                 [&](std::string_view, Trace&& t) { return collect(std::move(t)); })
+                   : reader.for_each(collect);
+    if (!s.is_ok()) return http::write_error(res, s);
+    std::sort(matches.begin(), matches.end(), [&](const Trace& a, const Trace& b) { return (*order_by)(a, b); });
+    const size_t offset = token.offset;
+    const size_t end = std::min(matches.size(), offset + max_results);
+    for (size_t i = offset; i < end; ++i) write_json(w, matches[i].trace_info);
+    w.end_array();
+    if (end < matches.size()) w.field("next_page_token", std::to_string(end));
+  }
   w.end_object();
   res.json(200, std::move(out));
 }
 
 }  // namespace
 
-void register_read_routes(http::Server& server, const join::TraceReader& reader, ReadApiOptions options) {
-  server.route("POST", "/api/3.0/mlflow/traces/search", [&reader, options](const http::Request& req, http::Response& res) {
-    search(reader, req, options, res);
+namespace {
+
+void register_routes(http::Server& server, const join::TraceReader& reader, const state::Store* store,
+                     ReadApiOptions options) {
+  server.route("POST", "/api/3.0/mlflow/traces/search", [&reader, store, options](const http::Request& req, http::Response& res) {
+    search(reader, store, req, options, res);
   });
   server.route("GET", "/api/3.0/mlflow/traces/get", [&reader, options](const http::Request& req, http::Response& res) {
     if (!req.has_query_param("trace_id")) {
@@ -184,6 +383,17 @@ void register_read_routes(http::Server& server, const join::TraceReader& reader,
                  w.end_object();
                  res.json(200, std::move(body));
                });
+}
+
+}  // namespace
+
+void register_read_routes(http::Server& server, const join::TraceReader& reader, ReadApiOptions options) {
+  register_routes(server, reader, nullptr, options);
+}
+
+void register_read_routes(http::Server& server, const join::TraceReader& reader, const state::Store& store,
+                          ReadApiOptions options) {
+  register_routes(server, reader, &store, options);
 }
 
 }  // namespace tracefeed::query

@@ -6,8 +6,13 @@
 //   POST /api/3.0/mlflow/traces/search {locations, filter, max_results, order_by, page_token}
 //                                                                      → {traces: [trace_info], next_page_token}
 //
-// Search scans every stored trace and sorts the matches: fine for the single-node volumes of
-// `tracefeed run`; a time index to bound the scan is future work (see README).
+// Search with MLflow's default order (timestamp_ms DESC, request_id ASC) walks the trace time
+// index (processors/route/time_index.h) newest first and stops after max_results + 1 matches;
+// its page token is the index key of the last trace returned, so page N costs the same as page
+// 1. Any other order collects every match and sorts it (offset page tokens); a filter on
+// trace.timestamp_ms then bounds the candidates to that range of the index. Until the index is
+// complete (it is built once over traces stored before it existed) — or without a store, in the
+// first overload — search scans every trace, with identical results.
 //
 // Read-your-writes: the join applies events asynchronously (milliseconds behind the gateway's
 // acknowledgement), so a read that finds nothing waits up to `read_your_writes_wait` for the
@@ -15,6 +20,11 @@
 // creating it; this makes that work without a client-side retry.
 
 #include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 
@@ -24,6 +34,9 @@ class Server;
 namespace tracefeed::join {
 class TraceReader;
 }
+namespace tracefeed::state {
+class Store;
+}
 
 namespace tracefeed::query {
 
@@ -32,9 +45,18 @@ struct ReadApiOptions {
   std::chrono::milliseconds read_your_writes_wait{2000};
   // Largest max_results a search may ask for. Default: 1000.
   size_t max_search_results = 1000;
+  // The traces of an MLflow run that do not carry the run in their metadata: a labeling session
+  // is a run whose traces were added to it, not created under it
+  // (labeling::SessionMembership::traces_of_run). A search for `attribute.run_id = X` /
+  // `metadata.mlflow.sourceRun = X` (what mlflow.search_traces(run_id=X) sends) matches them as if
+  // their metadata said mlflow.sourceRun = X. nullopt when X is no such run. Default: none.
+  std::function<std::optional<std::vector<std::string>>(std::string_view run_id)> run_members;
 };
 
-// Registers the routes; `reader` must outlive the server. Handlers run on HTTP worker threads.
+// Registers the routes; `reader` (and `store`) must outlive the server. Handlers run on HTTP
+// worker threads. Without `store` search does not use the time index.
 void register_read_routes(http::Server& server, const join::TraceReader& reader, ReadApiOptions options);
+void register_read_routes(http::Server& server, const join::TraceReader& reader, const state::Store& store,
+                          ReadApiOptions options);
 
 }  // namespace tracefeed::query

@@ -36,6 +36,13 @@ Status RulesRegistry::load() {
   }));
   TF_RETURN_IF_ERROR(inner);
   publish_locked();
+  // Each backfill rule is evaluated over the stored traces once per version: the join's thread
+  // skips those whose stored progress says this version is done.
+  for (const auto* rules : {&_config_rules, &_api_rules}) {
+    for (const auto& r : *rules) {
+      if (r.backfill) _rules.request_backfill(r.name);
+    }
+  }
   return Status::ok();
 }
 
@@ -59,12 +66,15 @@ Status RulesRegistry::add(Rule rule, bool overwrite) {
   state::WriteBatch batch(_store);
   batch.put(state::Family::rules, rule.name, rule_json(rule));
   TF_RETURN_IF_ERROR(_store.write(batch, {.sync = true}));
+  const bool backfill = rule.backfill;
+  const std::string name = rule.name;
   if (it != _api_rules.end()) {
     *it = std::move(rule);
   } else {
     _api_rules.push_back(std::move(rule));
   }
   publish_locked();
+  if (backfill) _rules.request_backfill(name);
   return Status::ok();
 }
 
@@ -111,7 +121,29 @@ void RulesRegistry::register_routes(http::Server& server) {
   server.route("GET", R"(/api/v1/rules/([^/]+))", [this](const http::Request& req, http::Response& res) {
     auto rules = _rules.snapshot();
     for (const auto& r : *rules) {
-      if (r.name == req.path_params[0]) return res.json(200, rule_json(r));
+      if (r.name != req.path_params[0]) continue;
+      auto progress = read_backfill_progress(_store, r.name);
+      if (!progress.is_ok()) return http::write_error(res, progress.status());
+      std::string body = rule_json(r);
+      if (r.backfill && progress->has_value()) {
+        // {"name":...,"backfill_progress":{...}}: the stored progress, for this rule version or an older one.
+        const BackfillProgress& p = **progress;
+        std::string extra;
+        JsonWriter w(extra);
+        w.begin_object();
+        w.field("current_version", p.version == rule_version(r));
+        w.field("done", p.done);
+        w.key("evaluated");
+        w.uint64(p.evaluated);
+        w.key("routed");
+        w.uint64(p.routed);
+        w.end_object();
+        body.pop_back();
+        body += R"(,"backfill_progress":)";
+        body += extra;
+        body += '}';
+      }
+      return res.json(200, std::move(body));
     }
     http::write_error(res, Status::not_found("rule " + req.path_params[0] + " not found"));
   });

@@ -23,12 +23,13 @@ TEST(StoreOptions, EveryProblemIsReportedAtOnce) {
   options.max_open_files = 3;
   options.write_buffer_size_bytes = 1;
   options.dedup_window = std::chrono::milliseconds(-1);
+  options.memtable_bloom_ratio = 0.5;
   const Status s = options.validate();
   ASSERT_FALSE(s.is_ok());
   EXPECT_EQ(s.code(), ErrorCode::invalid_argument);
   for (const char* field : {"path", "memory_budget_bytes", "write_buffer_fraction", "bloom_bits_per_key",
                             "block_size_bytes", "background_jobs", "max_open_files",
-                            "write_buffer_size_bytes", "dedup_window"}) {
+                            "write_buffer_size_bytes", "dedup_window", "memtable_bloom_ratio"}) {
     EXPECT_NE(s.message().find(field), std::string::npos) << field << " missing from " << s.message();
   }
 }

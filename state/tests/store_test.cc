@@ -110,6 +110,47 @@ TEST_F(StoreTest, ScanPrefixReturnsOnlyTheChildrenOfOneTrace) {
   EXPECT_EQ(visited, 1);
 }
 
+// The child families have a "<trace_id>\0" prefix extractor (prefix bloom filters): prefix scans
+// must still find children spread over memtables and several flushed files, a scan that is not
+// one child prefix must still see every key in order, and tr-1 must not match tr-12.
+TEST_F(StoreTest, PrefixFiltersKeepScansExactAcrossFlushes) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  for (Family f : {Family::spans, Family::assessments, Family::pending, Family::decisions}) {
+    for (int round = 0; round < 3; ++round) {
+      WriteBatch batch(*store);
+      for (const char* trace : {"tr-1", "tr-12", "tr-2"}) {
+        batch.put(f, child_key(trace, "c" + std::to_string(round)), trace);
+      }
+      ASSERT_TRUE(store->write(batch).is_ok());
+      if (round < 2) {
+        ASSERT_TRUE(store->flush().is_ok());
+      }
+    }
+    SCOPED_TRACE(std::string(family_name(f)));
+    EXPECT_EQ(collect_prefix(*store, f, child_prefix("tr-1")),
+              (Entries{{child_key("tr-1", "c0"), "tr-1"}, {child_key("tr-1", "c1"), "tr-1"}, {child_key("tr-1", "c2"), "tr-1"}}));
+    EXPECT_TRUE(collect_prefix(*store, f, child_prefix("tr-3")).empty());
+    EXPECT_EQ(collect_prefix(*store, f, "").size(), 9u);
+    EXPECT_EQ(collect_prefix(*store, f, "tr-1").size(), 6u);  // not a child prefix: tr-1 and tr-12
+    Entries range;
+    auto next = store->scan(f, ScanRange{child_key("tr-12", "c2"), "", 3}, [&](std::string_view k, std::string_view v) {
+      range.emplace_back(k, v);
+      return true;
+    });
+    ASSERT_TRUE(next.is_ok());
+    EXPECT_EQ(range, (Entries{{child_key("tr-12", "c2"), "tr-12"}, {child_key("tr-2", "c0"), "tr-2"}, {child_key("tr-2", "c1"), "tr-2"}}));
+    WriteBatch reader(*store);
+    reader.put(f, child_key("tr-1", "c9"), "batch");
+    Entries through_batch;
+    ASSERT_TRUE(reader.scan_prefix(f, child_prefix("tr-1"), [&](std::string_view k, std::string_view v) {
+      through_batch.emplace_back(k, v);
+      return true;
+    }).is_ok());
+    EXPECT_EQ(through_batch.size(), 4u);
+  }
+}
+
 TEST_F(StoreTest, ScanPagesThroughARangeWithAResumeKey) {
   auto store = open_store();
   ASSERT_TRUE(store);
