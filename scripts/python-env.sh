@@ -7,6 +7,9 @@ venv="$root/.venv"
 req="$root/tests/python/requirements.txt"
 stamp="$venv/.requirements.sha256"
 want="$(sha256sum "$req" | cut -d' ' -f1)"
+# Test runners call this in parallel (ctest -j): one creates the venv, the others wait for it.
+exec 9>"$root/.venv.lock"
+flock 9
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   python="$(command -v python3)"
   echo "python-env: creating $venv with $($python --version)" >&2
