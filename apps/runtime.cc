@@ -163,16 +163,9 @@ Status Runtime::start_kafka(const config::Config& config) {
                                     "; they must match so a trace and its feedback meet in one partition");
   }
   TF_ASSIGN_OR_RETURN(_cluster_id, _admin->cluster_id(kAdminTimeout));
-  if (_broker) {
-    // The mock cluster's id is derived from a memory address, so two embedded clusters (one
-    // after the other in a process, or by chance across processes) can share it. Each embedded
-    // start is a new, empty log: make its id unique, so stored offsets of an earlier one are
-    // never applied to it.
-    char suffix[24];
-    std::snprintf(suffix, sizeof suffix, "-%llx",
-                  static_cast<unsigned long long>(std::chrono::system_clock::now().time_since_epoch().count()));
-    _cluster_id += suffix;
-  }
+  // Each embedded start is a new, empty log: key stored offsets by its own id (log_id), so an
+  // earlier one's offsets are never applied to it.
+  if (_broker) _cluster_id = _broker->log_id();
   spdlog::info("kafka: cluster {} at {}, {} partitions per topic", _cluster_id, _bootstrap, trace_parts);
   kafka::ProducerOptions po;
   po.client = _client;

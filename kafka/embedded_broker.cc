@@ -1,5 +1,8 @@
 #include "kafka/embedded_broker.h"
 
+#include <chrono>
+#include <cstdio>
+
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
@@ -35,7 +38,13 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::start(EmbeddedBrokerOpti
 }
 
 EmbeddedBroker::EmbeddedBroker(std::unique_ptr<Impl> impl, std::string bootstrap)
-    : _impl(std::move(impl)), _bootstrap(std::move(bootstrap)) {}
+    : _impl(std::move(impl)), _bootstrap(std::move(bootstrap)) {
+  // Address-derived like the mock's id, plus the start time: unique across starts.
+  char id[64];
+  std::snprintf(id, sizeof id, "embedded-%p-%llx", static_cast<void*>(this),
+                static_cast<unsigned long long>(std::chrono::system_clock::now().time_since_epoch().count()));
+  _log_id = id;
+}
 
 EmbeddedBroker::~EmbeddedBroker() = default;
 

@@ -33,6 +33,11 @@ class EmbeddedBroker {
   // "127.0.0.1:PORT[,...]".
   [[nodiscard]] const std::string& bootstrap_servers() const { return _bootstrap; }
 
+  // An id of this cluster's log, unique per start. Use it where a cluster id keys stored state
+  // (offsets): the mock's own cluster id is derived from a memory address and can repeat, while
+  // every start is a new, empty log.
+  [[nodiscard]] const std::string& log_id() const { return _log_id; }
+
   // Creates `topic` with `partitions` partitions (replication factor capped at num_brokers).
   [[nodiscard]] Status create_topic(const std::string& topic, int partitions, int replication_factor = 1);
 
@@ -42,6 +47,7 @@ class EmbeddedBroker {
   EmbeddedBroker(std::unique_ptr<Impl> impl, std::string bootstrap);
   std::unique_ptr<Impl> _impl;
   std::string _bootstrap;
+  std::string _log_id;
 };
 
 }  // namespace tracefeed::kafka

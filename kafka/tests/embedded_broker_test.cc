@@ -478,3 +478,18 @@ TEST_F(EmbeddedKafkaTest, ClusterIdIsReported) {
 
 }  // namespace
 }  // namespace tracefeed::kafka
+
+// The mock's cluster id can repeat across starts (it is address-derived); log_id must not, since
+// stored offsets are keyed by it.
+TEST(EmbeddedBrokerLogId, EveryStartIsADifferentLog) {
+  std::string first;
+  {
+    auto a = tracefeed::kafka::EmbeddedBroker::start();
+    ASSERT_TRUE(a.is_ok()) << a.status().to_string();
+    first = (*a)->log_id();
+  }
+  auto b = tracefeed::kafka::EmbeddedBroker::start();
+  ASSERT_TRUE(b.is_ok()) << b.status().to_string();
+  EXPECT_FALSE(first.empty());
+  EXPECT_NE((*b)->log_id(), first);
+}
