@@ -14,6 +14,7 @@
 #include "processors/filter/order_by.h"
 #include "http/server.h"
 #include "processors/join/trace_reader.h"
+#include "processors/query/mlflow_trace_json.h"
 #include "processors/route/time_index.h"
 #include "state/store.h"
 
@@ -39,32 +40,41 @@ Status check_trace_id(std::string_view id) {
   return Status::ok();
 }
 
-void write_trace(http::Response& res, const Trace& trace, bool with_spans) {
+// What a trace read answers: trace_info only (GetTraceInfoV3), trace_info + spans in tracefeed's
+// shape (PRODUCT.md §3), or MLflow's GetTrace shape (OpenTelemetry spans, mlflow_trace_json.h).
+enum class TraceShape { info, tracefeed, mlflow };
+
+void write_trace(http::Response& res, const Trace& trace, TraceShape shape) {
   std::string body;
   JsonWriter w(body);
   w.begin_object();
   w.key("trace");
-  w.begin_object();
-  w.key("trace_info");
-  write_json(w, trace.trace_info);
-  if (with_spans) {
-    w.key("spans");
-    w.begin_array();
-    for (const auto& s : trace.spans) write_json(w, s);
-    w.end_array();
+  if (shape == TraceShape::mlflow) {
+    write_mlflow_trace(w, trace);
+  } else {
+    w.begin_object();
+    w.key("trace_info");
+    write_json(w, trace.trace_info);
+    if (shape == TraceShape::tracefeed) {
+      w.key("spans");
+      w.begin_array();
+      for (const auto& s : trace.spans) write_json(w, s);
+      w.end_array();
+    }
+    w.end_object();
   }
-  w.end_object();
   w.end_object();
   res.json(200, std::move(body));
 }
 
-void get_trace(const join::TraceReader& reader, std::string_view id, bool with_spans, ReadApiOptions options,
+void get_trace(const join::TraceReader& reader, std::string_view id, TraceShape shape, ReadApiOptions options,
                http::Response& res) {
   if (Status s = check_trace_id(id); !s.is_ok()) return http::write_error(res, s);
+  const bool with_spans = shape != TraceShape::info;
   auto trace = read_with_wait([&] { return reader.get(id, with_spans); }, options.read_your_writes_wait);
   if (!trace.is_ok()) return http::write_error(res, trace.status());
   if (!trace->has_value()) return http::write_error(res, Status::not_found("trace " + std::string(id) + " not found"));
-  write_trace(res, **trace, with_spans);
+  write_trace(res, **trace, shape);
 }
 
 // The experiment a trace belongs to (trace_location.mlflow_experiment.experiment_id); "0",
@@ -189,6 +199,50 @@ Status visit_index(const state::Store& store, const join::TraceReader& reader, s
     if (!next) return Status::ok();
     start = std::move(*next);
   }
+}
+
+// MLflow's BatchGetTraces: GET ?trace_ids=a&trace_ids=b[&experiment_ids=..] → {traces: [...]}
+// in GetTrace's shape, in the order asked (the client keeps it as its search order), each trace
+// once; unknown ids (and traces of other experiments) are left out, as MLflow does. No
+// read-your-writes wait: the client asks for traces a search has just listed.
+void batch_get(const join::TraceReader& reader, const http::Request& req, ReadApiOptions options, http::Response& res) {
+  const auto asked = static_cast<size_t>(
+      std::count_if(req.query.begin(), req.query.end(), [](const auto& kv) { return kv.first == "trace_ids"; }));
+  if (asked > options.max_batch_get_traces) {
+    return http::write_error(res, Status::invalid_argument("trace_ids: at most " +
+                                                           std::to_string(options.max_batch_get_traces) +
+                                                           " per request, got " + std::to_string(asked)));
+  }
+  std::vector<std::string_view> ids, experiments;
+  for (const auto& [k, v] : req.query) {
+    if (k == "trace_ids") {
+      if (Status s = check_trace_id(v); !s.is_ok()) {
+        return http::write_error(res, Status::invalid_argument("trace_ids: expected \"tr-\" + 32 lowercase hex, got \"" + v + "\""));
+      }
+      if (std::find(ids.begin(), ids.end(), v) == ids.end()) ids.push_back(v);
+    } else if (k == "experiment_ids") {
+      experiments.push_back(v);
+    }
+  }
+  if (ids.empty()) return http::write_error(res, Status::invalid_argument("trace_ids: required query parameter"));
+  std::string body;
+  JsonWriter w(body);
+  w.begin_object();
+  w.key("traces");
+  w.begin_array();
+  for (std::string_view id : ids) {
+    auto trace = reader.get(id, true);
+    if (!trace.is_ok()) return http::write_error(res, trace.status());
+    if (!trace->has_value()) continue;
+    if (!experiments.empty() &&
+        std::find(experiments.begin(), experiments.end(), experiment_of((*trace)->trace_info)) == experiments.end()) {
+      continue;
+    }
+    write_mlflow_trace(w, **trace);
+  }
+  w.end_array();
+  w.end_object();
+  res.json(200, std::move(body));
 }
 
 void search(const join::TraceReader& reader, const state::Store* store, const http::Request& req, ReadApiOptions options,
@@ -358,10 +412,16 @@ void register_routes(http::Server& server, const join::TraceReader& reader, cons
     if (!req.has_query_param("trace_id")) {
       return http::write_error(res, Status::invalid_argument("trace_id: required query parameter"));
     }
-    get_trace(reader, req.query_param("trace_id"), true, options, res);
+    // MLflow's Python client sends X-MLflow-Client-Version on every request and parses the answer
+    // as GetTrace.Response; everyone else (the web UI, tests, curl) reads tracefeed's span shape.
+    const TraceShape shape = req.header("x-mlflow-client-version").empty() ? TraceShape::tracefeed : TraceShape::mlflow;
+    get_trace(reader, req.query_param("trace_id"), shape, options, res);
+  });
+  server.route("GET", "/api/3.0/mlflow/traces/batchGet", [&reader, options](const http::Request& req, http::Response& res) {
+    batch_get(reader, req, options, res);
   });
   server.route("GET", R"(/api/3.0/mlflow/traces/(tr-[^/]+))", [&reader, options](const http::Request& req, http::Response& res) {
-    get_trace(reader, req.path_params.at(0), false, options, res);
+    get_trace(reader, req.path_params.at(0), TraceShape::info, options, res);
   });
   server.route("GET", R"(/api/3.0/mlflow/traces/([^/]+)/assessments/([^/]+))",
                [&reader, options](const http::Request& req, http::Response& res) {

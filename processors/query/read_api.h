@@ -2,6 +2,11 @@
 // Read APIs served from processor state (PRODUCT.md §4, MLflow-compatible paths):
 //   GET /api/3.0/mlflow/traces/{trace_id}                              → {trace: {trace_info}}
 //   GET /api/3.0/mlflow/traces/get?trace_id=                           → {trace: {trace_info, spans}}
+//       spans in tracefeed's shape (PRODUCT.md §3); with the header X-MLflow-Client-Version (sent
+//       by MLflow's Python client on every request) MLflow's GetTrace.Response instead: spans as
+//       OpenTelemetry Span messages (mlflow_trace_json.h), which mlflow.get_trace parses
+//   GET /api/3.0/mlflow/traces/batchGet?trace_ids=&trace_ids=          → {traces: [GetTrace's trace]}
+//       MLflow's BatchGetTraces, through which mlflow.search_traces loads spans; the order asked
 //   GET /api/3.0/mlflow/traces/{trace_id}/assessments/{assessment_id}  → {assessment}
 //   POST /api/3.0/mlflow/traces/search {locations, filter, max_results, order_by, page_token}
 //                                                                      → {traces: [trace_info], next_page_token}
@@ -45,6 +50,8 @@ struct ReadApiOptions {
   std::chrono::milliseconds read_your_writes_wait{2000};
   // Largest max_results a search may ask for. Default: 1000.
   size_t max_search_results = 1000;
+  // Most trace ids one BatchGetTraces may ask for (MLflow's client sends 10). Default: 100.
+  size_t max_batch_get_traces = 100;
   // The traces of an MLflow run that do not carry the run in their metadata: a labeling session
   // is a run whose traces were added to it, not created under it
   // (labeling::SessionMembership::traces_of_run). A search for `attribute.run_id = X` /
