@@ -13,6 +13,23 @@
 namespace tracefeed::http {
 namespace {
 
+// "gzip, deflate, br, zstd" → "gzip, deflate, zstd".
+std::string without_brotli(std::string_view accept) {
+  std::string out;
+  for (size_t start = 0; start <= accept.size();) {
+    size_t end = accept.find(',', start);
+    if (end == std::string_view::npos) end = accept.size();
+    std::string_view item = accept.substr(start, end - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    if (!item.empty() && !item.starts_with("br")) {
+      if (!out.empty()) out += ", ";
+      out += item;
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -303,6 +320,12 @@ Server::Server(ServerOptions options) : _impl(std::make_unique<Impl>()) {
   // Authentication runs before routing, so an unauthenticated client learns nothing about which
   // routes exist and no body of theirs is read.
   s.set_pre_routing_handler([impl = _impl.get()](const httplib::Request& req, httplib::Response& res) {
+    // cpp-httplib 0.11 compresses with brotli at fixed quality 11 whenever `br` is offered (every
+    // browser does): ~70 ms per 30 KB response on 2 cores vs < 1 ms for gzip (docs/benchmarks.md,
+    // Web UI). Withdraw the offer so httplib picks gzip. httplib owns `req` non-const
+    // (Server::process_request); the handler signature is const only by declaration.
+    auto& headers = const_cast<httplib::Request&>(req).headers;
+    if (auto it = headers.find("Accept-Encoding"); it != headers.end()) it->second = without_brotli(it->second);
     if (impl->tokens.empty() || req.method == "OPTIONS" || !path_requires_auth(req.path)) {
       return httplib::Server::HandlerResponse::Unhandled;
     }

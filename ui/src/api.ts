@@ -103,12 +103,45 @@ export function saveIdentity(id: Identity | null): void {
   else localStorage.removeItem(IDENTITY_KEY);
 }
 
+// A 401 from any call (the server has http.auth_tokens and our token is missing or wrong):
+// the app listens and shows the sign-in prompt with the server's reason, instead of every page
+// showing its own broken state. `hadToken` tells "token required" from "token rejected".
+export interface Unauthenticated {
+  message: string;
+  hadToken: boolean;
+}
+type UnauthenticatedListener = (u: Unauthenticated) => void;
+const unauthenticatedListeners = new Set<UnauthenticatedListener>();
+
+export function onUnauthenticated(listener: UnauthenticatedListener): () => void {
+  unauthenticatedListeners.add(listener);
+  return () => unauthenticatedListeners.delete(listener);
+}
+
+// index.html starts the Traces page's first search before this script has loaded. The app's
+// first request takes it over when it is the same request (method, path, body), else drops it.
+declare global {
+  interface Window {
+    __tracefeedEarly?: { key: string; response: Promise<Response> };
+  }
+}
+
+function takeEarly(key: string): Promise<Response> | undefined {
+  const early = window.__tracefeedEarly;
+  window.__tracefeedEarly = undefined;
+  return early && early.key === key ? early.response : undefined;
+}
+
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   const identity = loadIdentity();
   if (identity?.token) headers.Authorization = `Bearer ${identity.token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const early = takeEarly(`${method} ${path} ${payload ?? ""}`);
+  let res: Response | undefined;
+  if (early) res = await early.catch(() => undefined);
+  if (!res) res = await fetch(path, { method, headers, body: payload });
   const text = await res.text();
   if (!res.ok) {
     let code = `HTTP_${res.status}`;
@@ -120,6 +153,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
     } catch {
       /* not JSON: keep the text */
     }
+    if (res.status === 401) for (const l of unauthenticatedListeners) l({ message, hadToken: !!identity?.token });
     throw new ApiError(res.status, code, message);
   }
   if (res.status === 204 || text === "") return undefined as T;
@@ -293,4 +327,100 @@ export async function validateFilter(filter: string): Promise<string | null> {
     if (e instanceof ApiError && e.status === 400) return e.message;
     throw e;
   }
+}
+
+// A route this server does not have (an older or differently wired build): the HTTP layer's
+// 404 says "no route for <METHOD> <path>", unlike a 404 about a missing object.
+export function isMissingRoute(e: unknown): boolean {
+  return e instanceof ApiError && e.status === 404 && e.message.startsWith("no route for");
+}
+
+// Datasets (docs/datasets.md).
+export interface Dataset {
+  name: string;
+  dataset_id?: string;
+  latest_version?: number;
+  record_count?: number;
+}
+export async function listDatasets() {
+  return listOf<Dataset>(await request<unknown>("GET", "/api/v1/datasets"), "datasets");
+}
+
+// Evaluation runs (processors/evaluate/README.md, "Evaluations API").
+export type ScorerSpec = string | { name: string; type?: string; guidelines?: string[]; url?: string };
+
+export interface EvaluationRequest {
+  labeling_session_id?: string;
+  dataset?: string | { name: string; version?: number };
+  filter?: string;
+  scorers: ScorerSpec[];
+  predict_url?: string;
+  evaluation_id?: string;
+  name?: string;
+  max_records?: number;
+}
+
+export type RunStatus = "pending" | "running" | "done" | "failed";
+
+export interface ErrorBody {
+  error_code?: string;
+  message?: string;
+  error_message?: string;
+}
+
+export interface EvaluationRun {
+  evaluation_id: string;
+  name?: string;
+  status: RunStatus | string;
+  request: EvaluationRequest;
+  created_time?: string;
+  started_time?: string;
+  finished_time?: string;
+  progress?: { total?: number; completed?: number; record_errors?: number };
+  aggregates?: Record<string, number>;
+  assessments?: { written?: number; failed?: number };
+  warnings?: string[];
+  error?: ErrorBody;
+}
+
+export interface EvalScore {
+  value?: unknown;
+  rationale?: string;
+  source?: AssessmentSource;
+  error?: { error_code?: string; error_message?: string };
+  span_id?: string;
+  assessment_id?: string;
+}
+
+export interface EvalResult {
+  index: number;
+  record_id: string;
+  trace_id?: string;
+  inputs?: unknown;
+  outputs?: unknown;
+  outputs_predicted?: boolean;
+  expectations?: Record<string, unknown>;
+  latency_ms?: number;
+  scores?: Record<string, EvalScore>;
+  error?: ErrorBody;
+}
+
+export interface EvaluationDetail extends EvaluationRun {
+  results?: EvalResult[];
+  next_page_token?: string;
+}
+
+export async function listEvaluations() {
+  return listOf<EvaluationRun>(await request<unknown>("GET", "/api/v1/evaluations"), "evaluations");
+}
+export function getEvaluation(id: string, pageToken?: string, maxResults = 100) {
+  const q = new URLSearchParams({ max_results: String(maxResults) });
+  if (pageToken) q.set("page_token", pageToken);
+  return request<EvaluationDetail>("GET", `/api/v1/evaluations/${encodeURIComponent(id)}?${q}`);
+}
+export function createEvaluation(body: EvaluationRequest) {
+  return request<{ evaluation_id: string; status: RunStatus }>("POST", "/api/v1/evaluations", body);
+}
+export function deleteEvaluation(id: string) {
+  return request<unknown>("DELETE", `/api/v1/evaluations/${encodeURIComponent(id)}`);
 }

@@ -57,11 +57,23 @@ export function ErrorNote({ error }: { error: unknown }) {
   );
 }
 
-export function Card({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
+// `heading` replaces the visible title when part of it must keep its case (a span's name);
+// `title` stays the section's accessible name.
+export function Card({
+  title,
+  heading,
+  children,
+  actions,
+}: {
+  title: string;
+  heading?: ComponentChildren;
+  children: ComponentChildren;
+  actions?: ComponentChildren;
+}) {
   return (
     <section class="card" aria-label={title}>
       <div class="card-head">
-        <h2>{title}</h2>
+        <h2>{heading ?? title}</h2>
         {actions}
       </div>
       {children}

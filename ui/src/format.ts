@@ -1,14 +1,20 @@
 // Small display helpers shared by the pages.
 import type { Assessment } from "./api";
 
+// Formatters are built once: toLocale*String with options builds an Intl.DateTimeFormat per
+// call, which is most of a 50-row table's render time (the Traces page's budget, issue #6).
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+const dateFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+
 export function formatTime(rfc3339?: string): string {
   if (!rfc3339) return "";
   const d = new Date(rfc3339);
   if (Number.isNaN(d.getTime())) return rfc3339;
   // Today: just the time; otherwise the date too. 24-hour, seconds shown (traces are dense).
-  const sameDay = d.toDateString() === new Date().toDateString();
-  const time = d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-  return sameDay ? time : `${d.toLocaleDateString(undefined, { month: "short", day: "numeric" })} ${time}`;
+  const now = new Date();
+  const sameDay = d.getFullYear() === now.getFullYear() && d.getMonth() === now.getMonth() && d.getDate() === now.getDate();
+  const time = timeFormat.format(d);
+  return sameDay ? time : `${dateFormat.format(d)} ${time}`;
 }
 
 // "1.250s" (proto Duration) → "1.25 s" / "250 ms".

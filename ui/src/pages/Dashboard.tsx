@@ -16,6 +16,7 @@ function Sparkline({ points, label, format }: { points: Point[]; label: string; 
   const w = 220,
     h = 44;
   if (!points.length) return <span class="muted small">no data yet</span>;
+  if (points.length === 1) points = [points[0], { t: points[0].t + 1, v: points[0].v }];
   const vs = points.map((p) => p.v);
   const lo = Math.min(...vs, 0),
     hi = Math.max(...vs, lo + 1e-9);
@@ -158,7 +159,7 @@ export function DashboardPage() {
             </tbody>
           </table>
         ) : (
-          <p class="muted">No labeling sessions.</p>
+          <p class="muted">No review queue figures in /metrics yet (no labeling sessions, or this server does not export them).</p>
         )}
         <div class="figures">
           <Figure label="Reviews per hour" value={last("reviews_per_hour")} series={series.reviews_per_hour} format={num} />

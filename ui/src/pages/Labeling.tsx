@@ -21,6 +21,7 @@ import {
   type SessionProgress,
 } from "../api";
 import { Card, ErrorNote, useAsyncAction } from "../components";
+import { EvaluationRunView, EvaluationsTab } from "./Evaluations";
 
 function useLoad<T>(load: () => Promise<T>, initial: T): [T, () => void, unknown] {
   const [value, setValue] = useState<T>(initial);
@@ -266,6 +267,9 @@ function SessionsTab({ schemas }: { schemas: LabelSchema[] }) {
                   <div class="row">
                     <a class="button primary" href={`#/review/${encodeURIComponent(s.labeling_session_id)}`}>
                       Open Review App
+                    </a>
+                    <a class="button" href={`#/labeling/evaluations?session=${encodeURIComponent(s.labeling_session_id)}`} aria-label={`Evaluate ${s.name}`}>
+                      Evaluate
                     </a>
                     <button
                       type="button"
@@ -521,7 +525,8 @@ function RulesTab({ sessions }: { sessions: LabelingSession[] }) {
   );
 }
 
-export function LabelingPage({ tab }: { tab: string }) {
+// Tabs: sessions, schemas, rules, evaluations (and evaluations/<id>: one run).
+export function LabelingPage({ tab, sub, query }: { tab: string; sub?: string; query?: URLSearchParams }) {
   const [schemas, reloadSchemas, schemasError] = useLoad(listLabelSchemas, [] as LabelSchema[]);
   const [sessions] = useLoad(listSessions, [] as LabelingSession[]);
   const action = useAsyncAction();
@@ -539,6 +544,7 @@ export function LabelingPage({ tab }: { tab: string }) {
         {tabLink("sessions", "Sessions")}
         {tabLink("schemas", "Label schemas")}
         {tabLink("rules", "Rules")}
+        {tabLink("evaluations", "Evaluations")}
       </nav>
       {tab === "sessions" && <SessionsTab schemas={schemas} />}
       {tab === "schemas" && (
@@ -585,6 +591,8 @@ export function LabelingPage({ tab }: { tab: string }) {
         </>
       )}
       {tab === "rules" && <RulesTab sessions={sessions} />}
+      {tab === "evaluations" &&
+        (sub ? <EvaluationRunView evaluationId={sub} sessions={sessions} /> : <EvaluationsTab sessions={sessions} presetSession={query?.get("session") ?? ""} />)}
     </div>
   );
 }

@@ -49,6 +49,13 @@ function spanStatus(s: Span): string {
   return (s.status.code ?? "").replace("STATUS_CODE_", "");
 }
 
+// 1250000000 ns → "1.25 s", 200000000 → "200 ms", 1500000 → "1.5 ms".
+function spanDuration(ns: number): string {
+  const ms = ns / 1e6;
+  if (ms >= 1000) return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
+  return ms >= 10 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`;
+}
+
 type ValueKind = "boolean" | "number" | "string" | "json";
 
 function parseTyped(kind: ValueKind, raw: string): unknown {
@@ -378,7 +385,7 @@ export function TraceView({ traceId, identity }: { traceId: string; identity: Id
                       <span class="bar-track" aria-hidden="true">
                         <span class={`bar ${spanStatus(span) === "ERROR" ? "error" : ""}`} style={{ left: `${left}%`, width: `${width}%` }} />
                       </span>
-                      <span class="muted small num">{((end - start) / 1e6).toFixed(1)} ms</span>
+                      <span class="muted small num">{spanDuration(end - start)}</span>
                     </button>
                   </li>
                 );
@@ -387,7 +394,14 @@ export function TraceView({ traceId, identity }: { traceId: string; identity: Id
             {!nodes.length && <p class="muted">This trace has no spans (yet).</p>}
           </Card>
           {selectedSpan && (
-            <Card title={`Span: ${selectedSpan.name}`}>
+            <Card
+              title={`Span: ${selectedSpan.name}`}
+              heading={
+                <>
+                  Span: <code class="as-is">{selectedSpan.name}</code>
+                </>
+              }
+            >
               <p class="muted small">
                 {selectedSpan.span_type} · id {selectedSpan.span_id} {spanStatus(selectedSpan) && `· ${spanStatus(selectedSpan)}`}
               </p>

@@ -1,7 +1,7 @@
 // Traces: the table of traces with one column per assessment name (latest valid value), the
 // search grammar as the filter (errors inline, as the server words them), sort, paging and
 // live updates.
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { searchTraces, type TraceInfo } from "../api";
 import { ErrorNote, ValueBadge } from "../components";
 import { assessmentValue, formatDuration, formatTime, latestByName, truncate } from "../format";
@@ -28,11 +28,11 @@ export function TracesPage({ route }: { route: Route }) {
   const seq = useRef(0);
 
   const pageToken = pages[pages.length - 1];
-  const load = async (quiet = false) => {
+  const load = async (quiet = false, q = { filter, order, pageToken }) => {
     const mine = ++seq.current;
     if (!quiet) setLoading(true);
     try {
-      const res = await searchTraces(filter, [order], pageToken);
+      const res = await searchTraces(q.filter, [q.order], q.pageToken);
       if (mine !== seq.current) return;
       setTraces(res.traces ?? []);
       setNext(res.next_page_token || undefined);
@@ -48,8 +48,15 @@ export function TracesPage({ route }: { route: Route }) {
     }
   };
 
-  useEffect(() => {
-    void load();
+  // A layout effect: the request leaves in the same task as the render, not after the next paint.
+  // A submitted filter's request has already left from the submit handler (`sent`), before the
+  // re-render (the filter round trip budget, issue #6).
+  const sent = useRef<string | null>(null);
+  const keyOf = (f: string, o: string, p?: string) => JSON.stringify([f, o, p ?? null]);
+  useLayoutEffect(() => {
+    const already = sent.current === keyOf(filter, order, pageToken);
+    sent.current = null;
+    if (!already) void load();
   }, [filter, order, pageToken]);
 
   // Live updates: refresh the first page every few seconds while nothing is being typed.
@@ -67,9 +74,12 @@ export function TracesPage({ route }: { route: Route }) {
 
   const apply = (e: Event) => {
     e.preventDefault();
+    const f = draft.trim();
+    sent.current = keyOf(f, order, undefined);
+    void load(false, { filter: f, order, pageToken: undefined });
     setPages([undefined]);
-    setFilter(draft.trim());
-    history.replaceState(null, "", `#/traces${draft.trim() ? `?filter=${encodeURIComponent(draft.trim())}` : ""}`);
+    setFilter(f);
+    history.replaceState(null, "", `#/traces${f ? `?filter=${encodeURIComponent(f)}` : ""}`);
   };
 
   return (
@@ -79,7 +89,7 @@ export function TracesPage({ route }: { route: Route }) {
         <label class="inline">
           <input type="checkbox" checked={live} onChange={(e) => setLive((e.target as HTMLInputElement).checked)} /> Live
         </label>
-        {updatedAt && <span class="muted">updated {updatedAt.toLocaleTimeString()}</span>}
+        {updatedAt && <span class="muted">updated {updatedAt.toLocaleTimeString(undefined, { hour12: false })}</span>}
       </div>
       <form class="filter-bar" onSubmit={apply} role="search">
         <label for="trace-filter" class="sr-only">
