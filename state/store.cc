@@ -183,6 +183,15 @@ Status Store::Impl::check_open() const { return db == nullptr ? closed_error() :
 
 Status Store::Impl::close() {
   if (db == nullptr) return Status::ok();
+  {
+    // Iterators must go before the database.
+    std::lock_guard lock(iterators->mu);
+    for (WriteBatch::Impl* b : iterators->holders) {
+      for (auto& it : b->iterators) it.reset();
+      b->holding = false;
+    }
+    iterators->holders.clear();
+  }
   Status result;
   // The WAL holds every write since the last flush; make it durable before letting go.
   if (auto s = db->SyncWAL(); !s.ok()) result = from_rocksdb(s, "state close: sync WAL");
@@ -205,7 +214,7 @@ Status Store::Impl::close() {
   return result;
 }
 
-Result<std::optional<std::string>> Store::Impl::scan(rocksdb::WriteBatchWithIndex* batch,
+Result<std::optional<std::string>> Store::Impl::scan(const WriteBatch::Impl* batch,
                                                      Family family, std::string_view lower,
                                                      std::string_view upper,
                                                      std::string_view prefix, size_t limit,
@@ -221,19 +230,70 @@ Result<std::optional<std::string>> Store::Impl::scan(rocksdb::WriteBatchWithInde
   }
   rocksdb::Slice upper_slice = to_slice(upper);
   if (!upper.empty()) read_options.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options, handle(family)));
-  if (batch != nullptr) {
-    it.reset(batch->NewIteratorWithBase(handle(family), it.release(), &read_options));
+  std::unique_ptr<rocksdb::Iterator> owned;
+  rocksdb::Iterator* it = nullptr;
+  if (batch != nullptr && read_options.prefix_same_as_start) {
+    // A child-prefix scan through a batch: reuse the batch's iterator of this family (the prefix
+    // bounds it, so it needs no upper bound of its own) unless a write happened since it was made.
+    auto* b = const_cast<WriteBatch::Impl*>(batch);  // the cache is not part of the batch's value
+    const uint64_t now = writes.load(std::memory_order_acquire);
+    if (b->iterators_at != now) {
+      b->release_iterators();
+      b->iterators_at = now;
+    }
+    auto& cached = b->iterators[family_index(family)];
+    if (!cached) {
+      rocksdb::ReadOptions prefix_options;
+      prefix_options.prefix_same_as_start = true;
+      cached.reset(db->NewIterator(prefix_options, handle(family)));
+      std::lock_guard lock(b->registry->mu);
+      if (!b->holding) {
+        b->registry->holders.insert(b);
+        b->holding = true;
+      }
+    }
+    it = cached.get();
+  } else {
+    owned.reset(db->NewIterator(read_options, handle(family)));
+    it = owned.get();
   }
+  auto in_range = [&](std::string_view key) {
+    return (upper.empty() || key < upper) && (prefix.empty() || key.starts_with(prefix));
+  };
+  // Merge the store's entries with the batch's changes (which win on equal keys; an erase hides
+  // the stored entry).
+  const WriteBatch::Impl::Changes* changes = batch != nullptr ? &batch->changes[family_index(family)] : nullptr;
+  WriteBatch::Impl::Changes::const_iterator ch;
+  if (changes != nullptr) ch = changes->lower_bound(lower);
   size_t visited = 0;
-  for (it->Seek(to_slice(lower)); it->Valid(); it->Next()) {
-    const std::string_view key = to_view(it->key());
-    // The bound is also checked here: the batch's delta iterator may not honour it.
-    if (!upper.empty() && key >= upper) break;
-    if (!prefix.empty() && !key.starts_with(prefix)) break;
+  it->Seek(to_slice(lower));
+  for (;;) {
+    const bool db_valid = it->Valid() && in_range(to_view(it->key()));
+    const bool ch_valid = changes != nullptr && ch != changes->end() && in_range(ch->first);
+    if (!db_valid && !ch_valid) break;
+    std::string_view key, value;
+    bool from_changes = false;
+    if (ch_valid && (!db_valid || std::string_view(ch->first) <= to_view(it->key()))) {
+      if (db_valid && std::string_view(ch->first) == to_view(it->key())) it->Next();
+      if (!ch->second) {  // erased in the batch
+        ++ch;
+        continue;
+      }
+      key = ch->first;
+      value = *ch->second;
+      from_changes = true;
+    } else {
+      key = to_view(it->key());
+      value = to_view(it->value());
+    }
     if (limit != 0 && visited == limit) return std::optional<std::string>(std::string(key));
     ++visited;
-    if (!visit(key, to_view(it->value()))) return std::optional<std::string>();
+    if (!visit(key, value)) return std::optional<std::string>();
+    if (from_changes) {
+      ++ch;
+    } else {
+      it->Next();
+    }
   }
   if (auto s = it->status(); !s.ok()) {
     return from_rocksdb(s, std::string("state scan of ") + std::string(family_name(family)));
@@ -459,10 +519,22 @@ Status Store::write(WriteBatch& batch, const WriteOptions& options) {
     return Status::invalid_argument("state write: the batch belongs to another store");
   }
   TF_RETURN_IF_ERROR(batch._impl->status);
+  // One operation per changed key, in key order (sequential memtable inserts).
+  auto& rep = batch._impl->rep;
+  rep.Clear();
+  for (size_t f = 0; f < family_count; ++f) {
+    rocksdb::ColumnFamilyHandle* cf = _impl->families[f];
+    for (const auto& [key, value] : batch._impl->changes[f]) {
+      const rocksdb::Status s = value ? rep.Put(cf, to_slice(key), to_slice(*value)) : rep.Delete(cf, to_slice(key));
+      if (!s.ok()) return from_rocksdb(s, "state write");
+    }
+  }
   rocksdb::WriteOptions write_options;
   write_options.sync = options.sync;
-  const rocksdb::Status s = _impl->db->Write(write_options, batch._impl->batch.GetWriteBatch());
+  const rocksdb::Status s = _impl->db->Write(write_options, &rep);
+  rep.Clear();
   if (!s.ok()) return from_rocksdb(s, "state write");
+  _impl->writes.fetch_add(1, std::memory_order_acq_rel);
   batch.clear();
   return Status::ok();
 }

@@ -3,9 +3,14 @@
 // RocksDB headers — never include it from outside state/.
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <map>
+#include <mutex>
+#include <set>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,7 +18,7 @@
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/status.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
 #include "core/clock.h"
@@ -58,8 +63,20 @@ class DedupWindowFilter final : public rocksdb::CompactionFilter {
   int64_t _window_ms;
 };
 
+// The WriteBatches that hold cached store iterators (WriteBatch::Impl::iterators), so that
+// Store::close can release them before the database goes. Shared with the batches: a batch that
+// outlives its store's close finds it here, with its iterators already released.
+struct IteratorRegistry {
+  std::mutex mu;
+  std::set<WriteBatch::Impl*> holders;
+};
+
 struct Store::Impl {
   StoreOptions options;
+  std::shared_ptr<IteratorRegistry> iterators = std::make_shared<IteratorRegistry>();
+  // Successful Store::write calls: a batch's cached iterators older than the last write are
+  // recreated, so a scan never misses a write that completed before it.
+  std::atomic<uint64_t> writes{0};
   std::shared_ptr<MemoryBudget> memory;
   std::unique_ptr<DedupWindowFilter> dedup_filter;  // referenced by the dedup family's options
   rocksdb::DB* db = nullptr;                         // owned; deleted by close()
@@ -70,16 +87,44 @@ struct Store::Impl {
   Status check_open() const;
   Status close();
   // Iterates `family` over [lower, upper) of the store, or of batch-over-store if `batch`.
-  Result<std::optional<std::string>> scan(rocksdb::WriteBatchWithIndex* batch, Family family,
+  Result<std::optional<std::string>> scan(const WriteBatch::Impl* batch, Family family,
                                           std::string_view lower, std::string_view upper,
                                           std::string_view prefix, size_t limit,
                                           const ScanVisitor& visit) const;
 };
 
+// The batch's changes live in an ordered map per family (key -> value, or nullopt for an erase):
+// reads look there first, then in the store, and Store::write turns the maps into one
+// rocksdb::WriteBatch with ONE operation per key, in key order. Cheaper than RocksDB's
+// WriteBatchWithIndex for the join's pattern (each trace read and rewritten by every event of a
+// batch): a lookup is a std::string comparison per level instead of decoding index entries from
+// the serialized batch, and a key written n times reaches the memtable (and the WAL) once.
 struct WriteBatch::Impl {
-  explicit Impl(Store::Impl& s) : store(&s) {}
+  using Changes = std::map<std::string, std::optional<std::string>, std::less<>>;
+  explicit Impl(Store::Impl& s) : store(&s), registry(s.iterators) {}
+  ~Impl() { release_iterators(); }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
   Store::Impl* store;
-  rocksdb::WriteBatchWithIndex batch{rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
+  // One store iterator per family for child-prefix scans (prefix_same_as_start), reused by every
+  // scan of the batch while no Store::write happened since it was made (`iterators_at`): creating
+  // a RocksDB iterator costs more than seeking one. Released by clear(), the destructor and
+  // Store::close.
+  std::shared_ptr<IteratorRegistry> registry;
+  std::array<std::unique_ptr<rocksdb::Iterator>, family_count> iterators;
+  uint64_t iterators_at = 0;
+  bool holding = false;  // registered in `registry` (guarded by registry->mu)
+  void release_iterators() {
+    std::lock_guard lock(registry->mu);
+    if (!holding) return;
+    for (auto& it : iterators) it.reset();
+    registry->holders.erase(this);
+    holding = false;
+  }
+  std::array<Changes, family_count> changes;
+  size_t operations = 0;   // put/erase calls (count())
+  size_t data_bytes = 0;   // their key + value bytes (data_size_bytes())
+  rocksdb::WriteBatch rep;  // built by Store::write; its buffer is reused
   Status status;
   std::string scratch_key;
   std::string scratch_value;

@@ -28,24 +28,40 @@ WriteBatch& WriteBatch::operator=(WriteBatch&&) noexcept = default;
 
 void WriteBatch::put(Family family, std::string_view key, std::string_view value) {
   if (!_impl->status.is_ok()) return;
-  if (auto s = _impl->batch.Put(_impl->store->handle(family), to_slice(key), to_slice(value)); !s.ok()) {
-    _impl->fail(from_rocksdb(s, family_context("put", family)));
+  auto& changes = _impl->changes[family_index(family)];
+  auto it = changes.lower_bound(key);
+  if (it != changes.end() && it->first == key) {
+    if (it->second) {
+      it->second->assign(value);
+    } else {
+      it->second.emplace(value);
+    }
+  } else {
+    changes.emplace_hint(it, std::string(key), std::optional<std::string>(std::in_place, value));
   }
+  ++_impl->operations;
+  _impl->data_bytes += key.size() + value.size();
 }
 
 void WriteBatch::erase(Family family, std::string_view key) {
   if (!_impl->status.is_ok()) return;
-  if (auto s = _impl->batch.Delete(_impl->store->handle(family), to_slice(key)); !s.ok()) {
-    _impl->fail(from_rocksdb(s, family_context("erase", family)));
+  auto& changes = _impl->changes[family_index(family)];
+  auto it = changes.lower_bound(key);
+  if (it != changes.end() && it->first == key) {
+    it->second.reset();
+  } else {
+    changes.emplace_hint(it, std::string(key), std::nullopt);
   }
+  ++_impl->operations;
+  _impl->data_bytes += key.size();
 }
 
 void WriteBatch::erase_prefix(Family family, std::string_view prefix) {
   if (!_impl->status.is_ok()) return;
-  // Collect first: changing the batch while its iterator is open invalidates the iterator.
+  // Collect first: the scan visits views into the batch's own entries.
   std::vector<std::string> keys;
   const std::string upper = prefix_successor(prefix);
-  auto scanned = _impl->store->scan(&_impl->batch, family, prefix, upper, prefix, 0,
+  auto scanned = _impl->store->scan(_impl.get(), family, prefix, upper, prefix, 0,
                                     [&](std::string_view key, std::string_view) {
                                       keys.emplace_back(key);
                                       return true;
@@ -96,9 +112,10 @@ void WriteBatch::mark_applied(std::string_view event_id, Clock::time_point appli
 Result<std::optional<std::string>> WriteBatch::get(Family family, std::string_view key) const {
   auto& store = *_impl->store;
   TF_RETURN_IF_ERROR(store.check_open());
+  const auto& changes = _impl->changes[family_index(family)];
+  if (auto it = changes.find(key); it != changes.end()) return it->second;
   std::string value;
-  const rocksdb::Status s = _impl->batch.GetFromBatchAndDB(
-      store.db, rocksdb::ReadOptions(), store.handle(family), to_slice(key), &value);
+  const rocksdb::Status s = store.db->Get(rocksdb::ReadOptions(), store.handle(family), to_slice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return from_rocksdb(s, family_context("get", family));
   return std::optional<std::string>(std::move(value));
@@ -109,23 +126,41 @@ Status WriteBatch::multi_get(Family family, std::span<const std::string_view> ke
   auto& store = *_impl->store;
   TF_RETURN_IF_ERROR(store.check_open());
   const size_t n = keys.size();
-  std::vector<rocksdb::Slice> slices(n);
-  for (size_t i = 0; i < n; ++i) slices[i] = to_slice(keys[i]);
-  std::vector<rocksdb::PinnableSlice> pinned(n);
-  std::vector<rocksdb::Status> statuses(n);
-  _impl->batch.MultiGetFromBatchAndDB(store.db, rocksdb::ReadOptions(), store.handle(family), n,
-                                      slices.data(), pinned.data(), statuses.data(),
-                                      /*sorted_input=*/false);
   values.resize(n);
+  const auto& changes = _impl->changes[family_index(family)];
+  // The batch answers what it changed; the store is asked for the rest in one MultiGet.
+  std::vector<size_t> missing;
+  std::vector<rocksdb::Slice> slices;
   for (size_t i = 0; i < n; ++i) {
-    if (statuses[i].IsNotFound()) {
-      values[i].reset();
-    } else if (!statuses[i].ok()) {
-      return from_rocksdb(statuses[i], family_context("multi_get", family));
-    } else if (values[i]) {
-      values[i]->assign(pinned[i].data(), pinned[i].size());
+    if (auto it = changes.find(keys[i]); it != changes.end()) {
+      if (!it->second) {
+        values[i].reset();
+      } else if (values[i]) {
+        values[i]->assign(*it->second);
+      } else {
+        values[i].emplace(*it->second);
+      }
     } else {
-      values[i].emplace(pinned[i].data(), pinned[i].size());
+      missing.push_back(i);
+      slices.push_back(to_slice(keys[i]));
+    }
+  }
+  if (missing.empty()) return Status::ok();
+  const size_t m = missing.size();
+  std::vector<rocksdb::PinnableSlice> pinned(m);
+  std::vector<rocksdb::Status> statuses(m);
+  store.db->MultiGet(rocksdb::ReadOptions(), store.handle(family), m, slices.data(), pinned.data(), statuses.data(),
+                     /*sorted_input=*/false);
+  for (size_t j = 0; j < m; ++j) {
+    auto& v = values[missing[j]];
+    if (statuses[j].IsNotFound()) {
+      v.reset();
+    } else if (!statuses[j].ok()) {
+      return from_rocksdb(statuses[j], family_context("multi_get", family));
+    } else if (v) {
+      v->assign(pinned[j].data(), pinned[j].size());
+    } else {
+      v.emplace(pinned[j].data(), pinned[j].size());
     }
   }
   return Status::ok();
@@ -133,19 +168,27 @@ Status WriteBatch::multi_get(Family family, std::span<const std::string_view> ke
 
 Status WriteBatch::scan_prefix(Family family, std::string_view prefix, const ScanVisitor& visit) const {
   const std::string upper = prefix_successor(prefix);
-  return _impl->store->scan(&_impl->batch, family, prefix, upper, prefix, 0, visit).status();
+  return _impl->store->scan(_impl.get(), family, prefix, upper, prefix, 0, visit).status();
 }
 
-size_t WriteBatch::count() const noexcept {
-  return static_cast<size_t>(_impl->batch.GetWriteBatch()->Count());
+void WriteBatch::scan_prefix_in_batch(Family family, std::string_view prefix, const ScanVisitor& visit) const {
+  const auto& changes = _impl->changes[family_index(family)];
+  for (auto it = changes.lower_bound(prefix); it != changes.end() && it->first.starts_with(prefix); ++it) {
+    if (it->second && !visit(it->first, *it->second)) return;
+  }
 }
 
-size_t WriteBatch::data_size_bytes() const noexcept { return _impl->batch.GetDataSize(); }
+size_t WriteBatch::count() const noexcept { return _impl->operations; }
+
+size_t WriteBatch::data_size_bytes() const noexcept { return _impl->data_bytes; }
 
 const Status& WriteBatch::status() const noexcept { return _impl->status; }
 
 void WriteBatch::clear() {
-  _impl->batch.Clear();
+  _impl->release_iterators();
+  for (auto& changes : _impl->changes) changes.clear();
+  _impl->operations = 0;
+  _impl->data_bytes = 0;
   _impl->status = Status::ok();
 }
 

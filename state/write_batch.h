@@ -4,9 +4,10 @@
 // disagree after a crash.
 //
 // Read-your-own-writes: get / multi_get / scan_prefix on the batch see its own uncommitted
-// changes layered over the store (rocksdb::WriteBatchWithIndex with overwrite_key: the
-// GetFromBatchAndDB / MultiGetFromBatchAndDB / NewIteratorWithBase paths). A join that puts a
-// pending assessment and sees its trace later in the same batch finds it.
+// changes layered over the store (an ordered map of the changed keys per family, looked up
+// before the store; scans merge both). A join that puts a pending assessment and sees its trace
+// later in the same batch finds it. Store::write applies the LAST change of every key once, in
+// key order: a key put n times in a batch costs one memtable insert and one WAL entry.
 //
 // Errors are sticky: put/erase/set_offset/... return nothing; the first failure (bad argument,
 // RocksDB error) is kept in status() and returned by Store::write, which then writes nothing.
@@ -40,7 +41,7 @@ class WriteBatch {
   void put(Family family, std::string_view key, std::string_view value);
   void erase(Family family, std::string_view key);
   // Erases every key starting with `prefix` that the batch or the store holds now (one point
-  // delete per key: WriteBatchWithIndex has no range delete). Meant for small sets such as the
+  // delete per key, no range delete). Meant for small sets such as the
   // pending assessments of one trace.
   void erase_prefix(Family family, std::string_view prefix);
 
@@ -59,10 +60,14 @@ class WriteBatch {
                                  std::vector<std::optional<std::string>>& values) const;
   [[nodiscard]] Status scan_prefix(Family family, std::string_view prefix,
                                    const ScanVisitor& visit) const;
+  // Visits the entries the batch itself put under `prefix` (not the store's, not erased ones), in
+  // key order, without touching RocksDB: for a caller that knows the store holds nothing there.
+  void scan_prefix_in_batch(Family family, std::string_view prefix, const ScanVisitor& visit) const;
 
-  // Number of operations (puts, erases, offsets) in the batch.
+  // Number of operations (puts, erases, offsets) made on the batch (a key changed twice counts
+  // twice; Store::write applies it once).
   [[nodiscard]] size_t count() const noexcept;
-  // Serialized size, to cap a batch by bytes.
+  // Key + value bytes of those operations, to cap a batch by bytes.
   [[nodiscard]] size_t data_size_bytes() const noexcept;
   [[nodiscard]] bool empty() const noexcept { return count() == 0; }
 

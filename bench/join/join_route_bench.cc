@@ -22,7 +22,8 @@
 //   index entry) with blind puts in batches, no reads; then --bulk-reads random joined-trace reads
 //   and decision reads over the whole key space (the join's read pattern on old traces), which
 //   pull index and filter blocks into the cache. With --keep, a later --state-only run adds live
-//   traffic on top. For the 10 M-trace memory figure (run it under /usr/bin/time -v).
+//   traffic on top; --bulk --keep --traces 0 runs the read phase alone over a kept store. For the
+//   10 M-trace memory figure (run it under /usr/bin/time -v).
 // --reopen: opens the store in --dir and reads its offsets (the restart after kill -9), timed.
 //
 // Flags: --events N (2000000) --partitions P (8) --rate R (10000) --latency-seconds S (20)
@@ -275,8 +276,18 @@ int run_bulk(const Flags& f) {
   print_store(store);
   std::fflush(stdout);
 
+  if (traces == 0) {
+    // --keep --traces 0: only the read phase, over the traces of a kept store (every 50th id).
+    uint64_t n = 0;
+    Status s = store.scan_prefix(state::Family::traces, "", [&](std::string_view id, std::string_view) {
+      if (n++ % 50 == 0) ids.emplace_back(id);
+      return true;
+    });
+    if (!s.is_ok()) usage(s.to_string());
+    std::printf("read phase only: %" PRIu64 " stored traces\n", n);
+  }
   // Reads as the join does them for a trace that gets new feedback: the trace, its assessments,
-  // its decision, an absent event id.
+  // its decision, an absent event id. One read per batch, as the join reads (begin_batch).
   join::Joiner joiner;
   Trace joined;
   std::mt19937_64 rng(7);
@@ -284,6 +295,7 @@ int run_bulk(const Flags& f) {
   uint64_t found = 0;
   for (uint64_t i = 0; i < f.bulk_reads && !ids.empty(); ++i) {
     const std::string& id = ids[rng() % ids.size()];
+    joiner.begin_batch();
     bool present = false;
     if (Status s = joiner.load_joined(batch, id, joined, present); !s.is_ok()) usage(s.to_string());
     found += present;
@@ -333,13 +345,15 @@ int run_state_only(const Flags& f) {
     const int64_t t = now_ns(clock);
     for (const auto& id : touched) {
       bool present = false;
-      if (Status s = joiner.load_joined(batch, id, joined, present); !s.is_ok()) usage(s.to_string());
-      if (Status s = router.route(joined, present, t, batch, outputs); !s.is_ok()) usage(s.to_string());
+      auto joined = joiner.joined(batch, id, present);
+      if (!joined.is_ok()) usage(joined.status().to_string());
+      if (Status s = router.route(**joined, present, t, batch, outputs); !s.is_ok()) usage(s.to_string());
     }
     outputs_total += outputs.size();
     outputs.clear();
     batch.set_offset("bench-cluster", "bench.traces", 0, static_cast<int64_t>(offset));
     if (Status s = store.write(batch); !s.is_ok()) usage(s.to_string());
+    joiner.begin_batch();
     touched.clear();
     touched_set.clear();
     batch_events = 0;

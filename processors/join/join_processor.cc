@@ -69,6 +69,8 @@ struct JoinProcessor::Batch {
   uint64_t applied = 0, duplicates = 0, malformed = 0, unapplied = 0, suppressed = 0;
   int64_t pending_delta = 0;
   bool suppress_outputs = false;
+  // A Router::backfill_step: no input records, no offsets (records = traces visited).
+  bool background = false;
 };
 
 // A range of one input partition to replay with outputs suppressed: [from, to).
@@ -133,6 +135,14 @@ Status JoinProcessor::start() {
   TF_RETURN_IF_ERROR(_consumer->subscribe({_options.topics.traces, _options.topics.assessments}, std::move(handlers)));
   _stopping = false;
   _assign_error = Status::ok();
+  if (_options.orphan_timeout.count() > 0) {
+    OrphanSweepOptions oo;
+    oo.timeout = _options.orphan_timeout;
+    // An orphan is reported at most ~timeout/4 late (and never later than the default minute).
+    oo.pass_interval = std::min<std::chrono::milliseconds>(oo.pass_interval, _options.orphan_timeout / 4);
+    TF_RETURN_IF_ERROR(oo.validate().with_context("join"));
+    _orphans = std::make_unique<OrphanSweep>(_store, oo);
+  }
   _thread = std::thread([this] { run(); });
   return Status::ok();
 }
@@ -165,7 +175,8 @@ Status JoinProcessor::last_error() const {
 }
 
 void JoinProcessor::hook(CommitPoint p, const Batch& b) const {
-  if (_options.fault_hook) _options.fault_hook(p, b.records, b.outputs.size());
+  const auto& h = b.background ? _options.backfill_fault_hook : _options.fault_hook;
+  if (h) h(p, b.records, b.outputs.size());
 }
 
 void JoinProcessor::fail(Status s) {
@@ -178,6 +189,7 @@ void JoinProcessor::fail(Status s) {
 
 void JoinProcessor::run() {
   int abandoned_in_a_row = 0;
+  size_t full_batches_since_step = 0;
   while (!_stopping) {
     auto polled = _consumer->poll_batch(_options.max_batch, _options.poll_timeout);
     if (!_assign_error.is_ok()) {
@@ -191,11 +203,36 @@ void JoinProcessor::run() {
       spdlog::warn("join: poll: {}", polled.status().to_string());
       continue;
     }
-    if (polled->empty()) continue;
     const uint64_t aborted_before = _stats.aborted_transactions;
-    if (Status s = process(*polled); !s.is_ok()) {
-      fail(std::move(s));
-      return;
+    // Live records first; background work when the input is caught up (a short poll), or once
+    // every backfill_every_batches full batches so that it also progresses under constant load.
+    const bool caught_up = polled->size() < _options.max_batch;
+    if (!polled->empty()) {
+      if (Status s = process(*polled); !s.is_ok()) {
+        fail(std::move(s));
+        return;
+      }
+      if (!caught_up) ++full_batches_since_step;
+    }
+    if (!_stopping && _stats.aborted_transactions == aborted_before &&
+        (caught_up || (_options.backfill_every_batches > 0 && full_batches_since_step >= _options.backfill_every_batches))) {
+      full_batches_since_step = 0;
+      if (_router) {
+        if (Status s = backfill_step(); !s.is_ok()) {
+          fail(std::move(s));
+          return;
+        }
+      }
+      if (_orphans) {
+        if (Status s = orphan_step(); !s.is_ok()) {
+          fail(std::move(s));
+          return;
+        }
+      }
+    }
+    if (polled->empty() && _stats.aborted_transactions == aborted_before) {
+      advisory_commit();
+      continue;
     }
     if (_stats.aborted_transactions != aborted_before) {
       // The batch was abandoned and will be re-read: back off a little so a persistent problem
@@ -315,20 +352,88 @@ Status JoinProcessor::process(std::vector<kafka::Message>& records) {
   _stats.routed_outputs += b.routed;
   hook(CommitPoint::state_written, b);
 
-  if (!_options.exactly_once) {
-    const int64_t now = _clock.monotonic_ns();
-    if (now - _last_commit_ns > 1'000'000'000) {
-      _last_commit_ns = now;
-      std::vector<kafka::TopicPartitionOffset> commits;
-      for (const auto& [tp, r] : b.ranges) commits.push_back({std::string(tp.first), tp.second, r.next});
-      if (Status s = _consumer->commit(commits); !s.is_ok()) spdlog::debug("join: advisory commit: {}", s.to_string());
-    }
+  _commit_due = true;
+  advisory_commit();
+  return Status::ok();
+}
+
+// At-least-once: the group's committed offsets are advisory — RocksDB holds the real ones — and
+// serve the lag metric. At most once a second, every assigned partition's applied offset (also
+// after the input went quiet, so the lag of a caught-up group reads 0). Exactly-once: the
+// transactions commit them.
+void JoinProcessor::advisory_commit() {
+  if (_options.exactly_once || !_commit_due) return;
+  const int64_t now = _clock.monotonic_ns();
+  if (now - _last_commit_ns < 1'000'000'000) return;
+  _last_commit_ns = now;
+  _commit_due = false;
+  std::vector<kafka::TopicPartitionOffset> commits;
+  {
+    std::lock_guard lock(_mu);
+    for (const auto& [tp, next] : _applied) commits.push_back({tp.first, tp.second, next});
   }
+  if (commits.empty()) return;
+  if (Status s = _consumer->commit(commits); !s.is_ok()) spdlog::debug("join: advisory commit: {}", s.to_string());
+}
+
+// Marks feedback whose trace did not come within orphan_timeout (orphans.h). No outputs, so no
+// transaction in either mode: its own small write, like the decisions it records.
+Status JoinProcessor::orphan_step() {
+  state::WriteBatch batch(_store);
+  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(_clock.now().time_since_epoch()).count();
+  TF_ASSIGN_OR_RETURN(const OrphanStepResult r, _orphans->step(batch, now_ns));
+  if (r.unreadable > 0) spdlog::warn("join: {} pending assessments without a readable assessment", r.unreadable);
+  if (batch.empty()) return Status::ok();
+  TF_RETURN_IF_ERROR(_store.write(batch).with_context("join: writing an orphan step"));
+  _stats.orphaned_assessments += r.orphaned_assessments;
+  _stats.orphaned_traces += r.orphaned_traces;
+  return Status::ok();
+}
+
+// One Router::backfill_step (time index build, rule backfills) as its own unit of work: its
+// outputs are acknowledged (at-least-once) or committed in a transaction of their own, without
+// input offsets (exactly-once), before its WriteBatch — decisions and backfill progress — is
+// written. A crash in between re-runs the step after the restart; see README.md for why the
+// repeated outputs are harmless.
+Status JoinProcessor::backfill_step() {
+  Batch b(_store);
+  b.background = true;
+  _joiner.begin_batch();
+  const int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(_clock.now().time_since_epoch()).count();
+  const route::TraceLoader load = [this](state::WriteBatch& w, const std::string& id, Trace& out, bool& present) {
+    return _joiner.load_joined(w, id, out, present);
+  };
+  TF_ASSIGN_OR_RETURN(const size_t visited, _router->backfill_step(_store, b.write, load, now_ns, b.outputs));
+  if (b.write.empty() && b.outputs.empty()) return Status::ok();  // nothing to do
+  b.records = visited;
+  if (!_options.exactly_once) {
+    if (_producer && !b.outputs.empty()) TF_RETURN_IF_ERROR(produce_acknowledged(b.outputs));
+    hook(CommitPoint::outputs_sent, b);
+  } else if (!b.outputs.empty()) {
+    TF_ASSIGN_OR_RETURN(TxnOutcome outcome, commit_transaction(b));
+    if (outcome == TxnOutcome::abandoned) {
+      // The batch is dropped: the Router must not believe its progress moved.
+      _router->backfill_abandoned();
+      ++_stats.aborted_transactions;
+      return Status::ok();
+    }
+    hook(CommitPoint::transaction_committed, b);
+  } else {
+    hook(CommitPoint::outputs_sent, b);
+  }
+  TF_RETURN_IF_ERROR(_store.write(b.write).with_context("join: writing a backfill step"));
+  ++_stats.backfill_steps;
+  _stats.backfill_traces += visited;
+  _stats.backfill_outputs += b.outputs.size();
+  _stats.routed_outputs += b.outputs.size();
+  hook(CommitPoint::state_written, b);
   return Status::ok();
 }
 
 Status JoinProcessor::prepare(std::span<kafka::Message> records, bool suppress_outputs, Batch& b) {
   b.suppress_outputs = suppress_outputs;
+  _joiner.begin_batch();  // a new Batch: nothing cached from a previous (maybe dropped) one
   _joiner.set_change_log(_options.on_assessment_change ? &b.changes : nullptr);
   b.records += records.size();
   for (const auto& m : records) {
@@ -369,11 +474,12 @@ Status JoinProcessor::prepare(std::span<kafka::Message> records, bool suppress_o
 
 Status JoinProcessor::route_touched(Batch& b) {
   std::vector<route::Output> routed;
-  Trace joined;
   for (const auto& [trace_id, time_ns] : b.touched) {
     bool present = false;
-    TF_RETURN_IF_ERROR(_joiner.load_joined(b.write, trace_id, joined, present));
-    TF_RETURN_IF_ERROR(_router->route(joined, present, time_ns, b.write, routed));
+    // The trace as the batch left it, from the Joiner's per-batch cache (not re-read, not
+    // re-parsed).
+    TF_ASSIGN_OR_RETURN(const Trace* joined, _joiner.joined(b.write, trace_id, present));
+    TF_RETURN_IF_ERROR(_router->route(*joined, present, time_ns, b.write, routed));
   }
   if (b.suppress_outputs) {
     b.suppressed += routed.size();
@@ -390,7 +496,14 @@ Status JoinProcessor::route_touched(Batch& b) {
 
 Status JoinProcessor::write_state(Batch& b) {
   for (const auto& [tp, r] : b.ranges) b.write.set_offset(_options.cluster_id, tp.first, tp.second, r.next);
-  TF_RETURN_IF_ERROR(_store.write(b.write));
+  if (_options.write_batch) {
+    std::vector<std::string_view> touched;
+    touched.reserve(b.touched.size());
+    for (const auto& t : b.touched) touched.push_back(t.first);
+    TF_RETURN_IF_ERROR(_options.write_batch(b.write, touched));
+  } else {
+    TF_RETURN_IF_ERROR(_store.write(b.write));
+  }
   if (_options.on_assessment_change) {
     for (const auto& c : b.changes) {
       _options.on_assessment_change(c.before ? &*c.before : nullptr, c.after ? &*c.after : nullptr);
@@ -456,7 +569,7 @@ Result<JoinProcessor::TxnOutcome> JoinProcessor::commit_transaction(const Batch&
       }
     }
   }
-  if (why.is_ok()) {
+  if (why.is_ok() && !b.background) {  // a backfill step consumed no input: no offsets
     std::vector<kafka::TopicPartitionOffset> offsets;
     offsets.reserve(b.ranges.size());
     for (const auto& [tp, r] : b.ranges) offsets.push_back({std::string(tp.first), tp.second, r.next});

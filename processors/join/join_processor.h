@@ -40,6 +40,7 @@
 #include "core/topics.h"
 #include "kafka/client_options.h"
 #include "processors/join/joiner.h"
+#include "processors/join/orphans.h"
 
 namespace tracefeed::state {
 class Store;
@@ -105,9 +106,29 @@ struct JoinProcessorOptions {
   // Fault injection for tests: called on the owner thread at each CommitPoint with the number of
   // records and outputs (routed + dead letters) of the batch. Default: none.
   std::function<void(CommitPoint, size_t records, size_t outputs)> fault_hook;
+  // Background work of the Router (Router::backfill_step: the one-off time index build, then
+  // requested rule backfills) runs on the owner thread between batches — live batches first: a
+  // step follows a poll that returned fewer than max_batch records (the input is caught up), and
+  // under sustained load at most one step every this many full batches, so a backfill neither
+  // delays live traffic by more than one step (BackfillOptions::traces_per_step traces) per N
+  // batches nor is starved by it. 0: steps only after short polls. Default: 16.
+  size_t backfill_every_batches = 16;
+  // Feedback still waiting for its trace this long after its create_time is marked orphaned by
+  // the background step (OrphanSweep, orphans.h): a `join/orphaned` decision record and
+  // JoinStats::orphaned_assessments. It still joins if the trace arrives. 0: no sweep.
+  // Default: 1 h.
+  std::chrono::milliseconds orphan_timeout = std::chrono::hours(1);
+  // Fault injection for the backfill step, like fault_hook (`records` = traces the step visited;
+  // transaction_committed only for a step with outputs in exactly-once mode). Default: none.
+  std::function<void(CommitPoint, size_t records, size_t outputs)> backfill_fault_hook;
   // Called on the owner thread for every feedback change of a batch, after the batch's state
   // is written (an abandoned batch reports nothing): quality metrics. Default: none.
   std::function<void(const Assessment* before, const Assessment* after)> on_assessment_change;
+  // Writes a processed batch's state in place of Store::write, with every trace id the batch
+  // touched — DatasetStore::write_join_batch, which marks the touched dataset members dirty in
+  // the same batch, then writes it (Store::write's contract: cleared on success). Called on the
+  // owner thread. Default: none (Store::write).
+  std::function<Status(state::WriteBatch& batch, std::span<const std::string_view> touched)> write_batch;
 };
 
 struct JoinStats {
@@ -122,6 +143,11 @@ struct JoinStats {
   std::atomic<uint64_t> suppressed_outputs{0};  // outputs (incl. dead letters) a replay did not re-emit
   std::atomic<uint64_t> transactions{0};        // exactly-once: committed transactions
   std::atomic<uint64_t> aborted_transactions{0};  // exactly-once: aborted and re-read batches
+  std::atomic<uint64_t> orphaned_assessments{0};  // newly marked (tracefeed_join_orphaned_assessments_total)
+  std::atomic<uint64_t> orphaned_traces{0};       // join/orphaned decision records written
+  std::atomic<uint64_t> backfill_steps{0};        // Router::backfill_step calls that wrote something
+  std::atomic<uint64_t> backfill_traces{0};       // traces those steps visited (index build + rule backfills)
+  std::atomic<uint64_t> backfill_outputs{0};      // review/eval events the steps produced (also in routed_outputs)
 };
 
 class JoinProcessor {
@@ -163,6 +189,8 @@ class JoinProcessor {
   std::vector<kafka::TopicPartitionOffset> on_assign(std::span<const kafka::TopicPartition> parts);
   void on_revoke(std::span<const kafka::TopicPartition> parts);
   Status process(std::vector<kafka::Message>& records);
+  Status backfill_step();
+  Status orphan_step();
   Status prepare(std::span<kafka::Message> records, bool suppress_outputs, Batch& out);
   Status route_touched(Batch& b);
   void add_dead_letter(const kafka::Message& m, const Status& why, Batch& b);
@@ -172,6 +200,7 @@ class JoinProcessor {
   Status replay(const std::vector<Gap>& gaps);
   Status write_state(Batch& b);
   void hook(CommitPoint p, const Batch& b) const;
+  void advisory_commit();
 
   JoinProcessorOptions _options;
   kafka::ClientOptions _client;
@@ -184,6 +213,7 @@ class JoinProcessor {
   Envelope _envelope;
   std::unique_ptr<kafka::Consumer> _consumer;
   std::unique_ptr<kafka::Producer> _txn;  // exactly-once only
+  std::unique_ptr<OrphanSweep> _orphans;  // null when orphan_timeout is 0
   std::string _transactional_id;
   std::thread _thread;
   std::atomic<bool> _stopping{false};
@@ -195,6 +225,7 @@ class JoinProcessor {
   std::map<std::pair<std::string, int32_t>, int64_t> _applied;
   Status _error;
   int64_t _last_commit_ns = 0;
+  bool _commit_due = false;  // applied offsets moved since the last advisory commit
 };
 
 }  // namespace tracefeed::join

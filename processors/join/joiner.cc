@@ -40,43 +40,70 @@ ApplyResult Joiner::apply(const Envelope& e, int64_t event_time_ns, state::Write
   return r;
 }
 
-Status Joiner::load_joined(state::WriteBatch& batch, const std::string& trace_id, Trace& out, bool& present) {
+Result<Joiner::Cached*> Joiner::cached(state::WriteBatch& batch, const std::string& trace_id) {
+  if (_cache_batch != &batch) {
+    _cache.clear();
+    _cache_batch = &batch;
+  }
+  auto it = _cache.find(trace_id);
+  if (it != _cache.end()) return &it->second;
+  // Bounded: a caller that reads many traces through one batch without begin_batch() must not
+  // grow it without end. Dropping entries is always safe — what apply() changed is in the batch.
+  if (_cache.size() >= kMaxCachedTraces) _cache.clear();
   TF_ASSIGN_OR_RETURN(auto stored, batch.get(Family::traces, trace_id));
-  present = stored.has_value();
-  if (present) {
-    if (Status s = _parser.parse_trace(*stored, out); !s.is_ok()) {
+  Cached c;
+  c.present = stored.has_value();
+  if (c.present) {
+    if (Status s = _parser.parse_trace(*stored, c.trace); !s.is_ok()) {
       return Status::corruption("stored trace " + trace_id + ": " + s.message());
     }
+    c.trace.trace_info.assessments.clear();
   } else {
-    out = Trace{};
-    out.trace_info.trace_id = trace_id;
+    c.trace.trace_info.trace_id = trace_id;
   }
-  out.trace_info.assessments.clear();
+  return &_cache.emplace(trace_id, std::move(c)).first->second;
+}
+
+Result<const Trace*> Joiner::joined(state::WriteBatch& batch, const std::string& trace_id, bool& present) {
+  TF_ASSIGN_OR_RETURN(Cached * c, cached(batch, trace_id));
+  present = c->present;
+  auto& assessments = c->trace.trace_info.assessments;
+  assessments.clear();
   Status inner;
-  TF_RETURN_IF_ERROR(batch.scan_prefix(Family::assessments, state::child_prefix(trace_id),
-                                       [&](std::string_view, std::string_view value) {
-                                         Assessment& a = out.trace_info.assessments.emplace_back();
-                                         inner = _parser.parse_assessment(value, a);
-                                         return inner.is_ok();
-                                       }));
-  if (!inner.is_ok()) return Status::corruption("stored assessment of " + trace_id + ": " + inner.message());
+  auto add = [&](std::string_view, std::string_view value) {
+    Assessment& a = assessments.emplace_back();
+    inner = _parser.parse_assessment(value, a);
+    return inner.is_ok();
+  };
+  if (c->none_stored) {
+    batch.scan_prefix_in_batch(Family::assessments, state::child_prefix(trace_id), add);
+  } else {
+    TF_RETURN_IF_ERROR(batch.scan_prefix(Family::assessments, state::child_prefix(trace_id), add));
+  }
+  if (!inner.is_ok()) {
+    assessments.clear();
+    return Status::corruption("stored assessment of " + trace_id + ": " + inner.message());
+  }
+  return &c->trace;
+}
+
+Status Joiner::load_joined(state::WriteBatch& batch, const std::string& trace_id, Trace& out, bool& present) {
+  TF_ASSIGN_OR_RETURN(const Trace* t, joined(batch, trace_id, present));
+  out = *t;
   return Status::ok();
 }
 
 ApplyResult Joiner::apply_trace(const Trace& part, state::WriteBatch& batch) {
   const std::string& id = part.trace_info.trace_id;
-  auto stored = batch.get(Family::traces, id);
-  if (!stored.is_ok()) return {ApplyResult::Kind::rejected, stored.status(), 0};
-  Trace trace;
+  auto found = cached(batch, id);
+  if (!found.is_ok()) return {ApplyResult::Kind::rejected, found.status(), 0};
+  Cached& c = **found;
+  Trace& trace = c.trace;
+  trace.trace_info.assessments.clear();  // joined() may have filled them; the stored trace has none
   int pending_delta = 0;
-  if (stored->has_value()) {
-    if (Status s = _parser.parse_trace(**stored, trace); !s.is_ok()) {
-      return {ApplyResult::Kind::rejected, Status::corruption("stored trace " + id + ": " + s.message()), 0};
-    }
+  if (c.present) {
     merge_trace(trace, Trace(part));
   } else {
-    trace = part;
-    trace.trace_info.assessments.clear();
     // Feedback that came before its trace is joined now: clear its pending markers.
     const std::string prefix = state::child_prefix(id);
     Status scan = batch.scan_prefix(Family::pending, prefix, [&](std::string_view, std::string_view) {
@@ -85,6 +112,10 @@ ApplyResult Joiner::apply_trace(const Trace& part, state::WriteBatch& batch) {
     });
     if (!scan.is_ok()) return {ApplyResult::Kind::rejected, scan, 0};
     if (pending_delta != 0) batch.erase_prefix(Family::pending, prefix);
+    c.none_stored = pending_delta == 0;
+    trace = part;
+    trace.trace_info.assessments.clear();
+    c.present = true;
   }
   derive_from_root(trace);
   _json.clear();
@@ -154,9 +185,9 @@ ApplyResult Joiner::apply_create(const Envelope& e, int64_t time_ns, state::Writ
   store_assessment(batch, _key, a);
   log_change(nullptr, &a);
 
-  auto trace = batch.get(Family::traces, a.trace_id);
+  auto trace = cached(batch, a.trace_id);
   if (!trace.is_ok()) return {ApplyResult::Kind::rejected, trace.status(), 0};
-  if (!trace->has_value()) {
+  if (!(*trace)->present) {
     batch.put(Family::pending, _key, "");
     return {ApplyResult::Kind::applied, Status::ok(), 1};
   }

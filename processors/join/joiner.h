@@ -10,11 +10,19 @@
 // `pending` marks assessments whose trace has not arrived, and `meta` keeps override markers
 // for an override that arrived before the assessment it replaces.
 //
+// Within a batch the Joiner keeps every trace it read or wrote parsed in memory (keyed by trace
+// id): a trace touched by several events of a batch is read and parsed once, and routing reads
+// the merged trace from there instead of parsing what apply() just serialized. The cache belongs
+// to one WriteBatch: it is dropped when a call comes with another batch object, and by
+// begin_batch() — call it whenever a batch object is reused or a new one may live at the address
+// of a dropped one (the join does it for every batch).
+//
 // Thread: a Joiner is used by one thread at a time (it owns a parser and scratch buffers).
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/event_json.h"
@@ -47,6 +55,12 @@ class Joiner {
   // outlive the calls to apply().
   void set_change_log(std::vector<AssessmentChange>* log) noexcept { _changes = log; }
 
+  // Forgets the traces cached for the previous batch (see above).
+  void begin_batch() noexcept {
+    _cache.clear();
+    _cache_batch = nullptr;
+  }
+
   // Applies `e` to `batch` (whose reads see its own earlier writes). `event_time_ns` is the
   // envelope's time, or the Kafka record's timestamp when the envelope has none.
   [[nodiscard]] ApplyResult apply(const Envelope& e, int64_t event_time_ns, state::WriteBatch& batch);
@@ -54,6 +68,8 @@ class Joiner {
   // The joined view of a trace as `batch` sees it: trace_info + spans + every assessment.
   // `present` is false while only feedback has arrived (out.trace_info has just the id).
   [[nodiscard]] Status load_joined(state::WriteBatch& batch, const std::string& trace_id, Trace& out, bool& present);
+  // The same view without copying it: valid until the next call on this Joiner.
+  [[nodiscard]] Result<const Trace*> joined(state::WriteBatch& batch, const std::string& trace_id, bool& present);
 
  private:
   ApplyResult apply_trace(const Trace& part, state::WriteBatch& batch);
@@ -64,6 +80,23 @@ class Joiner {
   void store_assessment(state::WriteBatch& batch, const std::string& key, const Assessment& a);
 
   void log_change(const Assessment* before, const Assessment* after);
+
+  // A trace as `batch` has it: parsed, without assessments unless joined() filled them.
+  struct Cached {
+    Trace trace;
+    bool present = false;  // stored (in the batch or the store); else trace_info has just the id
+    // The store holds no assessment of this trace: it arrived in this batch and no feedback was
+    // pending for it. (Feedback stored before its trace always has a pending marker, so no
+    // pending marker means no stored assessment.) joined() then reads the batch only.
+    bool none_stored = false;
+  };
+  // The cached entry of `trace_id`, read from `batch` on a miss. Errors: the stored trace does
+  // not parse (corruption), RocksDB errors.
+  Result<Cached*> cached(state::WriteBatch& batch, const std::string& trace_id);
+  // Most traces cached at once (far above a batch's 2,000 records); beyond, the cache restarts.
+  static constexpr size_t kMaxCachedTraces = 16384;
+  std::unordered_map<std::string, Cached> _cache;
+  const state::WriteBatch* _cache_batch = nullptr;
 
   EventParser _parser;
   std::string _key, _key2, _json;  // reused scratch

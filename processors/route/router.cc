@@ -62,6 +62,10 @@ Result<Rule> compile_rule(std::string name, std::string filter_text, double samp
   if (name.size() > 256 || name.find('\0') != std::string::npos) {
     return field_error(name, "name", "at most 256 bytes, no NUL");
   }
+  if (name.find('/') != std::string::npos) {
+    // As in the config file: '/' is reserved for tracefeed's own decision records (join/orphaned).
+    return field_error(name, "name", "must not contain '/'");
+  }
   if (!(sample_rate >= 0.0 && sample_rate <= 1.0)) {
     return field_error(name, "sample_rate", "expected a number between 0 and 1, got " + std::to_string(sample_rate));
   }
@@ -394,8 +398,17 @@ Result<size_t> Router::index_build_step(const state::Store& store, state::WriteB
   return visited;
 }
 
+void Router::backfill_abandoned() noexcept {
+  _index_complete.reset();
+  for (auto& job : _backfills) job.loaded = false;
+  // A job the dropped step finished is not finished in the store: take it up again.
+  if (_finished_by_last_step) _backfills.push_front(BackfillJob{std::move(*_finished_by_last_step), false, {}});
+  _finished_by_last_step.reset();
+}
+
 Result<size_t> Router::backfill_step(const state::Store& store, state::WriteBatch& batch, const TraceLoader& load,
                                      int64_t time_ns, std::vector<Output>& outputs) {
+  _finished_by_last_step.reset();
   for (auto& name : _rules.take_backfill_requests()) {
     auto it = std::find_if(_backfills.begin(), _backfills.end(), [&](const BackfillJob& j) { return j.rule == name; });
     if (it != _backfills.end()) {
@@ -458,6 +471,7 @@ Result<size_t> Router::backfill_step(const state::Store& store, state::WriteBatc
     if (job.progress.done) {
       spdlog::info("route: backfill of rule {} done: {} traces evaluated, fired for {}", job.rule,
                    job.progress.evaluated, job.progress.routed);
+      _finished_by_last_step = job.rule;
       _backfills.pop_front();
     }
     return ids.size();

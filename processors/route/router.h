@@ -161,6 +161,10 @@ class Router {
   // Returns the number of traces visited: 0 when there is no work.
   [[nodiscard]] Result<size_t> backfill_step(const state::Store& store, state::WriteBatch& batch,
                                              const TraceLoader& load, int64_t time_ns, std::vector<Output>& outputs);
+  // The caller dropped the batch of the last backfill_step (e.g. its exactly-once transaction
+  // aborted): forget the in-memory progress so the next step re-reads it from the store and
+  // evaluates the same traces again. Join owner thread.
+  void backfill_abandoned() noexcept;
 
  private:
   struct BackfillJob {
@@ -180,6 +184,7 @@ class Router {
   std::string _key, _json, _reason;
   std::optional<bool> _index_complete;  // unknown until the first backfill_step
   std::deque<BackfillJob> _backfills;
+  std::optional<std::string> _finished_by_last_step;  // for backfill_abandoned()
 };
 
 // Decision records of a trace, as stored: [{trace_id, rule, decision, reason, time}, ...].

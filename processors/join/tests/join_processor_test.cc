@@ -1,11 +1,15 @@
 #include "processors/join/join_processor.h"
 
+#include <set>
+
 #include "kafka/admin.h"
+#include "kafka/consumer.h"
 #include "kafka/embedded_broker.h"
 #include "kafka/producer.h"
 #include "processors/join/tests/test_support.h"
 #include "processors/join/trace_reader.h"
 #include "processors/route/router.h"
+#include "processors/route/time_index.h"
 #include "state/store.h"
 
 namespace tracefeed::join {
@@ -164,6 +168,205 @@ TEST_F(JoinProcessorTest, AtLeastOnceAcknowledgesOutputsBeforeTheStateWrite) {
   }
   EXPECT_EQ(outputs, 2);  // the review item and the dead letter
   EXPECT_EQ(last_stored, 3);
+}
+
+
+// ---- background work: the time index build and rule backfills (Router::backfill_step) ----
+
+std::string trace_n(int i) {
+  char id[40];
+  std::snprintf(id, sizeof id, "tr-%032d", i);
+  return id;
+}
+
+// A trace whose root span starts `i` seconds after a fixed time: distinct timestamps.
+std::string trace_at(int i) {
+  const int64_t start = 1'748'779'200'000'000'000 + int64_t{i} * 1'000'000'000;
+  return R"({"event_id":"t)" + std::to_string(i) + R"(","type":"trace","trace":{"trace_info":{"trace_id":")" +
+         trace_n(i) + R"("},"spans":[{"span_id":"00000000000000a1","name":"chat","start_time_unix_nano":)" +
+         std::to_string(start) + R"(,"end_time_unix_nano":)" + std::to_string(start + 500'000'000) +
+         R"(,"status":"OK","span_type":"CHAIN"}]}})";
+}
+
+class JoinBackfillTest : public JoinProcessorTest {
+ protected:
+  void SetUp() override {
+    JoinProcessorTest::SetUp();
+    ASSERT_TRUE(_broker->create_topic(_topics.review, 2).is_ok());
+  }
+
+  void send_keyed(const std::string& topic, const std::string& key, const std::string& json) {
+    ASSERT_TRUE(_producer->produce(topic, key, json).is_ok());
+  }
+  // Traces 1..n; feedback "false" for the odd ones, "true" for the even ones.
+  void send_history(int n) {
+    for (int i = 1; i <= n; ++i) {
+      send_keyed(_topics.traces, trace_n(i), trace_at(i));
+      send_keyed(_topics.assessments, trace_n(i),
+                 feedback_json("f" + std::to_string(i), "a-01", i % 2 ? "false" : "true", "", trace_n(i)));
+    }
+    ASSERT_TRUE(_producer->flush(seconds(10)).is_ok());
+  }
+
+  static route::Rule backfill_rule() {
+    auto r = route::compile_rule("bf", "feedback.user_feedback = false", 1.0, 0, true,
+                                 {{route::RuleAction::Kind::labeling_session, "s"}});
+    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+    return std::move(r).value();
+  }
+
+  std::unique_ptr<JoinProcessor> start_with(route::Router* router, JoinProcessorOptions o = {}) {
+    o.topics = _topics;
+    o.cluster_id = _cluster_id;
+    o.group_id = "join-backfill";
+    auto p = std::make_unique<JoinProcessor>(o, _client, *_store, _producer.get(), router, _clock);
+    EXPECT_TRUE(p->start().is_ok());
+    return p;
+  }
+
+  bool index_complete() {
+    auto m = _store->get(state::Family::meta, route::time_index::complete_key);
+    return m.is_ok() && m->has_value();
+  }
+  std::optional<route::BackfillProgress> progress() {
+    auto p = route::read_backfill_progress(*_store, "bf");
+    EXPECT_TRUE(p.is_ok()) << p.status().to_string();
+    return p.is_ok() ? *p : std::nullopt;
+  }
+
+  // Every review record's key, read to the end: a sentinel produced into each partition after the
+  // processor stopped marks it, so no wait on silence.
+  std::multiset<std::string> review_keys() {
+    std::multiset<std::string> keys;
+    for (int p = 0; p < 2; ++p) EXPECT_TRUE(_producer->produce(_topics.review, "sentinel", "end", p).is_ok());
+    EXPECT_TRUE(_producer->flush(seconds(10)).is_ok());
+    kafka::ConsumerOptions co;
+    co.client = _client;
+    auto c = kafka::Consumer::create(co);
+    EXPECT_TRUE(c.is_ok());
+    if (!c.is_ok()) return keys;
+    std::vector<kafka::TopicPartitionOffset> from{{_topics.review, 0, kafka::kOffsetBeginning},
+                                                  {_topics.review, 1, kafka::kOffsetBeginning}};
+    EXPECT_TRUE((*c)->assign(from).is_ok());
+    int sentinels = 0;
+    const auto deadline = std::chrono::steady_clock::now() + seconds(20);
+    while (sentinels < 2 && std::chrono::steady_clock::now() < deadline) {
+      auto batch = (*c)->poll_batch(100, milliseconds(100));
+      if (!batch.is_ok()) continue;
+      for (const auto& m : *batch) {
+        if (m.key() == "sentinel") {
+          ++sentinels;
+        } else {
+          EXPECT_NE(m.value().find(R"("rule":"bf")"), std::string_view::npos) << m.value();
+          keys.emplace(m.key());
+        }
+      }
+    }
+    EXPECT_EQ(sentinels, 2);
+    return keys;
+  }
+};
+
+// A backfill rule added after its traces were stored routes each matching one exactly once, the
+// live path and the backfill never both fire for a trace, and the review topic holds one record
+// per routed trace.
+TEST_F(JoinBackfillTest, ARuleAddedLaterRoutesStoredTracesOnceBesideTheLivePath) {
+  send_history(6);
+  route::RuleSet rules;
+  route::Router router(_topics, rules, nullptr, route::BackfillOptions{2});
+  auto p = start_with(&router);
+  ASSERT_TRUE(eventually([&] { return p->stats().applied == 12; }));
+  // The rule goes live first; new thumbs-down feedback on trace 2 routes it on the live path.
+  rules.replace({backfill_rule()});
+  send_keyed(_topics.assessments, trace_n(2), feedback_json("f2b", "a-02", "false", "", trace_n(2)));
+  ASSERT_TRUE(_producer->flush(seconds(10)).is_ok());
+  ASSERT_TRUE(eventually([&] { return p->stats().applied == 13 && p->stats().routed_outputs == 1; }));
+  // Then its backfill: 1, 3 and 5 fire; 2 fired already.
+  rules.request_backfill("bf");
+  ASSERT_TRUE(eventually([&] { auto pr = progress(); return pr && pr->done; }));
+  EXPECT_EQ(progress()->evaluated, 6u);
+  EXPECT_EQ(progress()->routed, 3u);
+  // Live feedback on a trace the backfill routed does not fire it again.
+  send_keyed(_topics.assessments, trace_n(1), feedback_json("f1b", "a-02", "false", "", trace_n(1)));
+  ASSERT_TRUE(_producer->flush(seconds(10)).is_ok());
+  ASSERT_TRUE(eventually([&] { return p->stats().applied == 14; }));
+  p->stop();
+  EXPECT_EQ(p->stats().backfill_outputs, 3u);
+  EXPECT_EQ(p->stats().routed_outputs, 4u);
+  EXPECT_EQ(review_keys(), (std::multiset<std::string>{trace_n(1), trace_n(2), trace_n(3), trace_n(5)}));
+}
+
+// Backfill progress is written with each step's batch: a new processor resumes at the cursor
+// instead of starting over, and no trace is routed twice.
+TEST_F(JoinBackfillTest, ProgressSurvivesARestart) {
+  send_history(10);
+  route::RuleSet rules;
+  {
+    route::Router router(_topics, rules);
+    auto p = start_with(&router);
+    ASSERT_TRUE(eventually([&] { return p->stats().applied == 20 && index_complete(); }));
+    p->stop();
+  }
+  {
+    // One trace a step; the rule is deleted after the third step's batch is written, which ends
+    // its backfill there (as a stop would).
+    rules.replace({backfill_rule()});
+    rules.request_backfill("bf");
+    route::Router router(_topics, rules, nullptr, route::BackfillOptions{1});
+    std::atomic<int> written{0};
+    JoinProcessorOptions o;
+    o.backfill_fault_hook = [&](CommitPoint point, size_t, size_t) {
+      if (point == CommitPoint::state_written && ++written == 3) rules.replace({});
+    };
+    auto p = start_with(&router, o);
+    ASSERT_TRUE(eventually([&] { return written >= 3; }));
+    p->stop();
+    EXPECT_EQ(p->stats().backfill_traces, 3u);
+  }
+  auto stopped = progress();
+  ASSERT_TRUE(stopped.has_value());
+  EXPECT_FALSE(stopped->done);
+  EXPECT_EQ(stopped->evaluated, 3u);
+  EXPECT_EQ(stopped->cursor, trace_n(4));
+  // A restart: the registry asks for the backfill again at load.
+  rules.replace({backfill_rule()});
+  rules.request_backfill("bf");
+  route::Router router(_topics, rules, nullptr, route::BackfillOptions{4});
+  auto p = start_with(&router);
+  ASSERT_TRUE(eventually([&] { auto pr = progress(); return pr && pr->done; }));
+  p->stop();
+  EXPECT_EQ(p->stats().backfill_traces, 7u);  // 4..10, not 1..10
+  EXPECT_EQ(progress()->evaluated, 10u);
+  EXPECT_EQ(progress()->routed, 5u);
+  EXPECT_EQ(review_keys(), (std::multiset<std::string>{trace_n(1), trace_n(3), trace_n(5), trace_n(7), trace_n(9)}));
+}
+
+// Traces stored before the time index existed (here: by a join without a router) are indexed by
+// the background step; then the completion marker is set and search_traces uses the index, whose
+// forward scan is newest first.
+TEST_F(JoinBackfillTest, TheTimeIndexIsBuiltForTracesStoredBeforeIt) {
+  send_history(5);
+  {
+    auto p = start_with(nullptr);
+    ASSERT_TRUE(eventually([&] { return p->stats().applied == 10; }));
+    p->stop();
+  }
+  EXPECT_FALSE(index_complete());
+  route::RuleSet rules;
+  route::Router router(_topics, rules, nullptr, route::BackfillOptions{2});
+  auto p = start_with(&router);
+  ASSERT_TRUE(eventually([&] { return index_complete(); }));
+  p->stop();
+  EXPECT_EQ(p->stats().backfill_traces, 5u);
+  EXPECT_EQ(p->stats().backfill_steps, 3u);  // 2 + 2 + 1 traces; the last one sets the marker
+  std::vector<std::string> order;
+  ASSERT_TRUE(_store->scan_prefix(state::Family::meta, route::time_index::prefix, [&](std::string_view k, std::string_view) {
+    auto e = route::time_index::parse(k);
+    EXPECT_TRUE(e.has_value());
+    if (e) order.emplace_back(e->trace_id);
+    return true;
+  }).is_ok());
+  EXPECT_EQ(order, (std::vector<std::string>{trace_n(5), trace_n(4), trace_n(3), trace_n(2), trace_n(1)}));
 }
 
 }  // namespace

@@ -3,14 +3,17 @@
 //
 //   join_worker --brokers=HOST:PORT --prefix=P --group=G --state=DIR --progress=FILE
 //               [--eos] [--instance=ID] [--max-batch=N] [--strategy=range]
-//               [--crash=outputs_sent|transaction_committed|state_written:N] [--fetch-bytes=N]
-//               [--log-level=debug]
+//               [--crash=[backfill_]outputs_sent|transaction_committed|state_written:N] [--fetch-bytes=N]
+//               [--backfill-rule] [--backfill-per-step=N] [--log-level=debug]
 //
 // Every ~10 ms it rewrites FILE (atomically, by rename) with one line of key=value pairs:
 //   consumed=<sum of the stored next offsets of the input topics> batches= replayed= suppressed=
 //   transactions= aborted= routed= start_ms=<process start to start() returned> uptime_ms=
+//   backfill_steps= backfill_outputs= backfill_done=<0|1: rule "bf" finished its backfill>
 // --crash=P:N raises SIGKILL the N-th time the processor reaches commit point P with a batch
-// that has outputs.
+// that has outputs; backfill_P counts backfill steps (JoinProcessorOptions::backfill_fault_hook).
+// --backfill-rule adds kRuleBackfill ("bf": thumbs-down -> labeling session bf_q, backfill: true)
+// and requests its backfill, --backfill-per-step=N sets BackfillOptions::traces_per_step.
 // SIGTERM/SIGINT: stop the processor, close the store, exit 0. A processor error: exit 3.
 #include <signal.h>
 #include <time.h>
@@ -102,8 +105,19 @@ int main(int argc, char** argv) {
 
   const Topics topics = Topics::with_prefix(args["prefix"]);
   route::RuleSet rules;
-  rules.replace(join::testing::ordering_rules());
-  route::Router router(topics, rules);
+  auto rule_list = join::testing::ordering_rules();
+  const bool backfill_rule = args.count("backfill-rule") != 0;
+  if (backfill_rule) {
+    auto bf = route::compile_rule("bf", "feedback.user_feedback = false", 1.0, 3, true,
+                                  {{route::RuleAction::Kind::labeling_session, "bf_q"}});
+    if (!bf.is_ok()) return die("backfill rule", bf.status());
+    rule_list.push_back(std::move(bf).value());
+  }
+  rules.replace(std::move(rule_list));
+  if (backfill_rule) rules.request_backfill("bf");
+  route::BackfillOptions bo;
+  if (args.count("backfill-per-step")) bo.traces_per_step = std::stoul(args["backfill-per-step"]);
+  route::Router router(topics, rules, nullptr, bo);
 
   const bool eos = args.count("eos") != 0;
   std::unique_ptr<kafka::Producer> producer;
@@ -126,20 +140,23 @@ int main(int argc, char** argv) {
   if (args.count("crash")) {
     const std::string spec = args["crash"];
     const auto colon = spec.find(':');
-    const std::string point = spec.substr(0, colon);
+    std::string point = spec.substr(0, colon);
+    const bool backfill = point.rfind("backfill_", 0) == 0;
+    if (backfill) point = point.substr(9);
     const int at = colon == std::string::npos ? 1 : std::stoi(spec.substr(colon + 1));
     join::CommitPoint target = point == "outputs_sent"            ? join::CommitPoint::outputs_sent
                                : point == "transaction_committed" ? join::CommitPoint::transaction_committed
                                                                   : join::CommitPoint::state_written;
     // Only batches that had outputs count: a crash there is the one that can lose or repeat.
     auto count = std::make_shared<std::atomic<int>>(0);
-    jo.fault_hook = [target, at, count, spec](join::CommitPoint p, size_t records, size_t outputs) {
+    auto hook = [target, at, count, spec](join::CommitPoint p, size_t records, size_t outputs) {
       if (p == target && outputs > 0 && ++*count == at) {
         std::fprintf(stderr, "join_worker: crashing at %s (a batch of %zu records, %zu outputs)\n", spec.c_str(),
                      records, outputs);
         ::raise(SIGKILL);
       }
     };
+    (backfill ? jo.backfill_fault_hook : jo.fault_hook) = hook;
   }
   join::JoinProcessor processor(jo, client, **store, producer.get(), &router, clock);
   const auto t_start = std::chrono::steady_clock::now();
@@ -166,6 +183,11 @@ int main(int argc, char** argv) {
       }
     }
     const auto& st = processor.stats();
+    int backfill_done = 0;
+    if (backfill_rule) {
+      auto bp = route::read_backfill_progress(**store, "bf");
+      backfill_done = bp.is_ok() && bp->has_value() && (*bp)->done ? 1 : 0;
+    }
     const auto uptime_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     {
@@ -173,7 +195,8 @@ int main(int argc, char** argv) {
       f << "consumed=" << consumed << " batches=" << st.batches << " replayed=" << st.replayed
         << " suppressed=" << st.suppressed_outputs << " transactions=" << st.transactions
         << " aborted=" << st.aborted_transactions << " routed=" << st.routed_outputs << " start_ms=" << start_ms
-        << " uptime_ms=" << uptime_ms << "\n";
+        << " uptime_ms=" << uptime_ms << " backfill_steps=" << st.backfill_steps
+        << " backfill_outputs=" << st.backfill_outputs << " backfill_done=" << backfill_done << "\n";
     }
     std::rename((progress + ".tmp").c_str(), progress.c_str());
   }
