@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "producers/emit/emit.h"
 #include "producers/emit/loadgen.h"
+#include "processors/evaluate/cli.h"
 #include "sinks/eval/dataset_export.h"
 
 #ifndef TRACEFEED_VERSION
@@ -35,6 +36,7 @@ bool report(const ParsedConfig& parsed) {
 ParsedConfig load_checked(const std::string& path) {
   ParsedConfig parsed = tracefeed::config::parse_config_file(path);
   if (parsed.ok()) parsed.errors = tracefeed::apps::compile_config_rules(parsed.config, nullptr);
+  if (parsed.ok()) parsed.errors = tracefeed::apps::check_config_evaluation(parsed.config);
   return parsed;
 }
 
@@ -163,6 +165,33 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--url", export_opts.url, "tracefeed base URL")->capture_default_str();
   export_cmd->add_flag("--no-progress", export_no_progress, "Plain progress lines even on a TTY");
 
+  tracefeed::evaluate::EvaluateCliOptions eval_opts;
+  int64_t eval_dataset_version = -1;
+  uint64_t eval_max_records = 0;
+  double eval_timeout_s = 0;
+  bool eval_no_progress = false;
+  std::string eval_filter;
+  auto* evaluate_cmd = app.add_subcommand(
+      "evaluate", "Score a labeling session, dataset or search against expert labels (MLflow's genai.evaluate)");
+  auto* eval_sources = evaluate_cmd->add_option_group("source", "What to evaluate (exactly one)");
+  eval_sources->add_option("--session", eval_opts.session, "Labeling session name or id");
+  eval_sources->add_option("--dataset", eval_opts.dataset, "Evaluation dataset name");
+  eval_sources->add_option("--filter", eval_filter, "Search filter over stored traces");
+  eval_sources->require_option(1);
+  evaluate_cmd->add_option("--dataset-version", eval_dataset_version, "Dataset version (default: latest)")
+      ->check(CLI::NonNegativeNumber);
+  evaluate_cmd->add_option("--scorer", eval_opts.scorers, "Scorer name or JSON spec; repeat for several")->required();
+  evaluate_cmd->add_option("--guideline", eval_opts.guidelines, "Guideline for the guidelines scorer; repeatable");
+  evaluate_cmd->add_option("--predict-url", eval_opts.predict_url, "Re-run the app: POST each record's inputs here");
+  evaluate_cmd->add_option("--output", eval_opts.output, "Write every record's result to this JSONL file");
+  evaluate_cmd->add_option("--url", eval_opts.url, "tracefeed base URL")->capture_default_str();
+  evaluate_cmd->add_option("--token", eval_opts.token, "Bearer token (default: $TRACEFEED_TOKEN)");
+  evaluate_cmd->add_option("--name", eval_opts.name, "A name for the run");
+  evaluate_cmd->add_option("--evaluation-id", eval_opts.evaluation_id, "Client-chosen id (idempotent submit)");
+  evaluate_cmd->add_option("--max-records", eval_max_records, "Score at most this many records");
+  evaluate_cmd->add_option("--timeout", eval_timeout_s, "Stop waiting after this many seconds (0 = until done)");
+  evaluate_cmd->add_flag("--no-progress", eval_no_progress, "Plain progress lines even on a TTY");
+
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
 
@@ -184,6 +213,14 @@ int main(int argc, char** argv) {
     if (export_version >= 0) export_opts.version = export_version;
     if (export_no_progress) export_opts.progress = false;
     return tracefeed::eval::run_dataset_export(export_opts);
+  }
+  if (*evaluate_cmd) {
+    if (eval_dataset_version >= 0) eval_opts.dataset_version = eval_dataset_version;
+    if (eval_max_records > 0) eval_opts.max_records = eval_max_records;
+    if (!eval_filter.empty()) eval_opts.filter = eval_filter;
+    if (eval_no_progress) eval_opts.progress = false;
+    eval_opts.timeout = std::chrono::milliseconds(static_cast<int64_t>(eval_timeout_s * 1000));
+    return tracefeed::evaluate::run_evaluate_cli(eval_opts, stdout, stderr);
   }
   if (*version_cmd) {
     std::printf("tracefeed %s\n", TRACEFEED_VERSION);

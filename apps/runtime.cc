@@ -1,12 +1,20 @@
 #include "apps/runtime.h"
 
+#include <prometheus/histogram.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
+#include "apps/lag_monitor.h"
 #include "core/json_writer.h"
+#include "metrics/consumer_lag.h"
+#include "processors/evaluate/evaluator.h"
+#include "processors/evaluate/record.h"
+#include "processors/evaluate/scorers.h"
+#include "processors/evaluate/sources.h"
+#include "sinks/metrics/eval_scores.h"
 #include "http/server.h"
 #include "metrics/exposition.h"
 #include "metrics/metrics.h"
@@ -29,6 +37,7 @@
 #include "processors/filter/filter.h"
 #include "sinks/labeling/labeling_api.h"
 #include "sinks/labeling/labeling_service.h"
+#include "sinks/labeling/mlflow_label_schema_api.h"
 #include "sinks/labeling/review_consumer.h"
 #include "state/store.h"
 #include "state/write_batch.h"
@@ -74,6 +83,34 @@ std::vector<config::ConfigError> compile_config_rules(const config::Config& conf
   return errors;
 }
 
+namespace {
+
+// config::ScorerConfig → evaluate::ScorerSpec, canonical (aliases, defaults) and checked.
+Result<evaluate::ScorerSpec> scorer_spec(const config::ScorerConfig& c, const std::string& path) {
+  evaluate::ScorerSpec spec;
+  spec.name = c.name;
+  spec.type = c.type;
+  spec.guidelines = c.guidelines;
+  spec.url = c.url;
+  return evaluate::normalize_scorer_spec(std::move(spec), path);
+}
+
+}  // namespace
+
+std::vector<config::ConfigError> check_config_evaluation(const config::Config& config) {
+  std::vector<config::ConfigError> errors;
+  const auto& rules = config.evaluation.rules;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    for (size_t j = 0; j < rules[i].scorers.size(); ++j) {
+      const std::string path = "evaluation.rules[" + std::to_string(i) + "].scorers[" + std::to_string(j) + "]";
+      if (auto spec = scorer_spec(rules[i].scorers[j], path); !spec.is_ok()) {
+        errors.push_back({config.source, rules[i].scorers[j].mark, path, spec.status().message()});
+      }
+    }
+  }
+  return errors;
+}
+
 std::string Roles::to_string() const {
   if (gateway && process && labeling) return "all roles";
   std::string out;
@@ -104,6 +141,8 @@ Status Runtime::start_all(const config::Config& config) {
   if (_roles.process || _roles.labeling) TF_RETURN_IF_ERROR(start_state(config));
   if (_roles.process) TF_RETURN_IF_ERROR(start_processors(config));
   if (_roles.labeling) TF_RETURN_IF_ERROR(start_labeling(config));
+  if (_roles.process) TF_RETURN_IF_ERROR(start_evaluation(config));
+  if (_roles.process || _roles.labeling) TF_RETURN_IF_ERROR(start_lag_monitor());
   TF_RETURN_IF_ERROR(start_http(config));
   _started = true;
   return Status::ok();
@@ -219,9 +258,16 @@ Status Runtime::start_processors(const config::Config& config) {
   jo.topics = _topics;
   jo.cluster_id = _cluster_id;
   jo.exactly_once = config.kafka.exactly_once;
+  jo.instance_id = config.kafka.instance_id;
+  jo.orphan_timeout = config.join.orphan_timeout;
   TF_ASSIGN_OR_RETURN(_feedback_metrics, quality::FeedbackMetrics::create(*_metrics, _clock));
   jo.on_assessment_change = [fm = _feedback_metrics.get()](const Assessment* before, const Assessment* after) {
     fm->on_assessment_applied(before, after);
+  };
+  // Dataset records follow their traces: the join's batch marks touched members dirty (in the
+  // same write) and the eval sink rebuilds them into a new version.
+  jo.write_batch = [d = _datasets.get()](state::WriteBatch& batch, std::span<const std::string_view> touched) {
+    return d->write_join_batch(batch, touched);
   };
   _join = std::make_unique<join::JoinProcessor>(jo, _client, *_store, _producer.get(), _router.get(), _clock);
   TF_RETURN_IF_ERROR(_join->start().with_context("join"));
@@ -232,6 +278,13 @@ Status Runtime::start_processors(const config::Config& config) {
                                                                     std::memory_order_relaxed))});
                                            }));
   _metric_sources.push_back(std::move(pending));
+  TF_ASSIGN_OR_RETURN(auto orphaned,
+                      _metrics->add_source(metrics::names::join_orphaned_assessments_total,
+                                           [j = _join.get()](std::vector<metrics::Sample>& out) {
+                                             out.push_back({{}, static_cast<double>(j->stats().orphaned_assessments.load(
+                                                                    std::memory_order_relaxed))});
+                                           }));
+  _metric_sources.push_back(std::move(orphaned));
   _reader = std::make_unique<join::TraceReader>(*_store);
 
   eval::EvalSinkOptions eo;
@@ -240,8 +293,9 @@ Status Runtime::start_processors(const config::Config& config) {
   eo.cluster_id = _cluster_id;
   _eval_sink = std::make_unique<eval::EvalSink>(eo, _client, *_datasets, *_store, _producer.get(), _clock);
   TF_RETURN_IF_ERROR(_eval_sink->start().with_context("eval sink"));
-  spdlog::info("join: consuming {} and {} (group {}), {} rules", _topics.traces, _topics.assessments, jo.group_id,
-               _rules->snapshot()->size());
+  spdlog::info("join: consuming {} and {} (group {}), {} rules, {}", _topics.traces, _topics.assessments, jo.group_id,
+               _rules->snapshot()->size(),
+               jo.exactly_once ? "exactly-once (outputs and offsets in Kafka transactions)" : "at-least-once");
   return Status::ok();
 }
 
@@ -263,6 +317,19 @@ Status Runtime::start_labeling(const config::Config& config) {
       return ids;
     };
   }
+  // tracefeed_route_latency_seconds: feedback event time → the trace claimable.
+  lo.on_routed = [m = _metrics.get()](std::string_view, int64_t latency_ns) {
+    m->route_latency().Observe(static_cast<double>(latency_ns) / 1e9);
+  };
+  // Continuous evaluation: a completed item goes to the evaluator's rules (when this process
+  // runs them; the evaluator is created after the labeling service, before any HTTP request).
+  lo.on_item_completed = [this](const labeling::CompletedItemInfo& item) {
+    if (!_evaluator) return;
+    evaluate::CompletedItem c{item.session_id, item.session_name, item.trace_id, item.assessment_ids};
+    if (Status s = _evaluator->item_completed(std::move(c)); !s.is_ok()) {
+      spdlog::warn("evaluation: item {} of {} not scored: {}", item.trace_id, item.session_name, s.to_string());
+    }
+  };
   _labeling = std::make_unique<labeling::LabelingService>(*_store, *_label_sink, _clock, std::move(lo));
   TF_RETURN_IF_ERROR(_labeling->load(config.label_schemas, config.labeling_sessions).with_context("labeling"));
   labeling::ReviewConsumerOptions ro;
@@ -273,9 +340,156 @@ Status Runtime::start_labeling(const config::Config& config) {
   };
   _review_consumer = std::make_unique<labeling::ReviewConsumer>(ro, _client, *_store, *_labeling);
   TF_RETURN_IF_ERROR(_review_consumer->start().with_context("labeling"));
+  // Queue figures at scrape time, from the service's memory (reviews from its stored progress,
+  // so the counter survives restarts).
+  auto add = [this](std::string_view family, metrics::SampleSource source) -> Status {
+    TF_ASSIGN_OR_RETURN(auto reg, _metrics->add_source(family, std::move(source)));
+    _metric_sources.push_back(std::move(reg));
+    return Status::ok();
+  };
+  labeling::LabelingService* l = _labeling.get();
+  TF_RETURN_IF_ERROR(add(metrics::names::review_queue_depth, [l](std::vector<metrics::Sample>& out) {
+    for (const auto& m : l->session_metrics()) out.push_back({{m.session}, static_cast<double>(m.counts.pending)});
+  }));
+  TF_RETURN_IF_ERROR(add(metrics::names::review_item_age_seconds, [l](std::vector<metrics::Sample>& out) {
+    for (const auto& m : l->session_metrics()) out.push_back({{m.session}, m.oldest_pending_age_seconds});
+  }));
+  TF_RETURN_IF_ERROR(add(metrics::names::reviews_completed_total, [l](std::vector<metrics::Sample>& out) {
+    for (const auto& m : l->session_metrics()) {
+      for (const auto& [reviewer, p] : m.reviewers) out.push_back({{m.session, reviewer}, static_cast<double>(p.reviewed)});
+    }
+  }));
+  TF_RETURN_IF_ERROR(add(metrics::names::label_agreement, [l](std::vector<metrics::Sample>& out) {
+    for (const auto& a : l->agreement()) {
+      if (a.agreement.items > 0) out.push_back({{a.session, a.schema}, a.agreement.observed_agreement});
+    }
+  }));
   spdlog::info("labeling: consuming {} (group {}), {} sessions", _topics.review, ro.group_id,
                _labeling->list_sessions().size());
   return Status::ok();
+}
+
+Status Runtime::start_evaluation(const config::Config& config) {
+  const config::EvaluationOptions& c = config.evaluation;
+  if (auto errors = check_config_evaluation(config); !errors.empty()) return config::errors_to_status(errors);
+  evaluate::EvaluatorOptions eo;
+  if (c.judge.enabled) eo.judge.base_url = c.judge.base_url;
+  eo.judge.model = c.judge.model;
+  eo.judge.api_key_env = c.judge.api_key_env;
+  eo.judge.timeout = c.judge.timeout;
+  eo.judge.max_retries = c.judge.max_retries;
+  eo.judge.max_concurrency = c.judge.max_concurrency;
+  eo.judge.cache_entries = static_cast<size_t>(c.judge.cache_entries);
+  eo.judge.ca_cert_file = c.judge.ca_cert_file;
+  eo.prompts_dir = c.prompts_dir;
+  eo.scoring.correctness_recall_threshold = c.correctness_recall_threshold;
+  eo.scoring.fact_token_threshold = c.fact_token_threshold;
+  for (auto [limits, out] : {std::pair{&c.predict, &eo.predict}, {&c.http_scorer, &eo.http_scorer}}) {
+    out->timeout = limits->timeout;
+    out->max_retries = limits->max_retries;
+    out->max_concurrency = limits->max_concurrency;
+  }
+  eo.max_concurrent_runs = c.max_concurrent_runs;
+  eo.record_concurrency = c.record_concurrency;
+  eo.max_queued_runs = static_cast<size_t>(c.max_queued_runs);
+  eo.max_records = static_cast<size_t>(c.max_records);
+  eo.score_window = static_cast<size_t>(c.score_window);
+  eo.label_wait = c.label_wait;
+  for (size_t i = 0; i < c.rules.size(); ++i) {
+    evaluate::ContinuousRule rule{c.rules[i].name, c.rules[i].labeling_session, {}};
+    for (size_t j = 0; j < c.rules[i].scorers.size(); ++j) {
+      TF_ASSIGN_OR_RETURN(auto spec, scorer_spec(c.rules[i].scorers[j], "evaluation.rules[" + std::to_string(i) +
+                                                                          "].scorers[" + std::to_string(j) + "]"));
+      rule.scorers.push_back(std::move(spec));
+    }
+    eo.rules.push_back(std::move(rule));
+  }
+
+  evaluate::EvaluatorSources sources;
+  sources.get_trace = evaluate::reader_trace_getter(*_reader);
+  sources.search = evaluate::reader_searcher(*_reader, eo.max_records);
+  if (_labeling) {
+    // Every item of the session, whatever its status (mlflow.search_traces(run_id=session run)).
+    sources.session_traces = [l = _labeling.get()](const std::string& ref) -> Result<std::vector<std::string>> {
+      std::vector<std::string> ids;
+      uint64_t from = 1;
+      do {
+        TF_ASSIGN_OR_RETURN(auto page, l->list_items(ref, std::nullopt, from, 1000));
+        for (const auto& [item, status] : page.items) ids.push_back(item.trace_id);
+        from = page.next_seq;
+      } while (from != 0);
+      return ids;
+    };
+  }
+  sources.dataset_records = [d = _datasets.get()](const std::string& name, std::optional<int64_t> version)
+      -> Result<std::vector<evaluate::EvalRecord>> {
+    std::vector<evaluate::EvalRecord> records;
+    std::optional<int64_t> seq = 0;
+    std::string text;
+    while (seq) {
+      text.clear();
+      TF_ASSIGN_OR_RETURN(auto page, d->read_records(name, version, *seq, 1000, 4 << 20, text));
+      version = page.version;  // every page from the version the first one read
+      size_t start = 0;
+      while (start < text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        if (end > start) {
+          TF_ASSIGN_OR_RETURN(auto r, evaluate::record_from_dataset_line(std::string_view(text).substr(start, end - start)));
+          records.push_back(std::move(r));
+        }
+        start = end + 1;
+      }
+      seq = page.next_seq;
+    }
+    return records;
+  };
+
+  quality::EvalScoresOptions so;
+  so.window = eo.score_window;
+  TF_ASSIGN_OR_RETURN(_eval_scores, quality::EvalScores::create(*_metrics, so));
+  evaluate::EvaluatorHooks hooks;
+  hooks.on_score = [e = _eval_scores.get()](std::string_view scorer, double value) { e->record(scorer, value); };
+  // Scores become assessments through the same acknowledged, deduplicating sink as every write.
+  _score_sink = std::make_unique<publish::KafkaEventSink>(*_producer, _topics, _clock, publish::KafkaEventSinkOptions{});
+  _evaluator = std::make_unique<evaluate::Evaluator>(std::move(eo), std::move(sources), std::move(hooks), *_store,
+                                                     *_score_sink, _clock);
+  TF_RETURN_IF_ERROR(_evaluator->start().with_context("evaluation"));
+  if (!_labeling && !c.rules.empty()) {
+    // Completed items are reported in-process by the labeling service (on_item_completed).
+    spdlog::warn("evaluation.rules: continuous rules score the items the labeling role completes in this process; "
+                 "this process runs {} only, so they do not run here (run both roles in one process: `tracefeed run`)",
+                 _roles.to_string());
+  } else {
+    spdlog::info("evaluation: {} continuous rules", c.rules.size());
+  }
+  return Status::ok();
+}
+
+Status Runtime::start_lag_monitor() {
+  _lag = std::make_unique<metrics::ConsumerLagTable>();
+  TF_ASSIGN_OR_RETURN(auto reg, _lag->register_source(*_metrics));
+  _metric_sources.push_back(std::move(reg));
+  LagMonitorOptions options;
+  auto topic = [this](const std::string& name) -> Result<LagTopic> {
+    TF_ASSIGN_OR_RETURN(int parts, _admin->describe_topic_partitions(name, kAdminTimeout));
+    return LagTopic{name, parts};
+  };
+  if (_join) {
+    TF_ASSIGN_OR_RETURN(auto traces, topic(_topics.traces));
+    TF_ASSIGN_OR_RETURN(auto assessments, topic(_topics.assessments));
+    options.groups.push_back({join::JoinProcessorOptions{}.group_id, {traces, assessments}});
+  }
+  if (_eval_sink) {
+    TF_ASSIGN_OR_RETURN(auto eval, topic(_topics.eval));
+    options.groups.push_back({eval::EvalSinkOptions{}.group_id, {eval}});
+  }
+  if (_review_consumer) {
+    TF_ASSIGN_OR_RETURN(auto review, topic(_topics.review));
+    options.groups.push_back({labeling::ReviewConsumerOptions{}.group_id, {review}});
+  }
+  _lag_monitor = std::make_unique<LagMonitor>(std::move(options), _client, *_lag);
+  return _lag_monitor->start().with_context("lag monitor");
 }
 
 Status Runtime::start_http(const config::Config& config) {
@@ -312,6 +526,8 @@ Status Runtime::start_http(const config::Config& config) {
   }
   if (_labeling) {
     labeling::register_labeling_routes(*_http, *_labeling);
+    // mlflow.genai.label_schemas.* on a non-Databricks tracking URI (MLflow 3.14+).
+    labeling::register_mlflow_label_schema_routes(*_http, *_labeling);
     // MLflow's GetRun for a session's run: mlflow.search_traces(run_id=...) checks the run's
     // experiment before it searches ("Labeling Sessions are MLflow Runs").
     _http->route("GET", "/api/2.0/mlflow/runs/get", [l = _labeling.get()](const http::Request& req, http::Response& res) {
@@ -335,7 +551,21 @@ Status Runtime::start_http(const config::Config& config) {
     }
     query::register_read_routes(*_http, *_reader, *_store, read_options);
     _registry->register_routes(*_http);
-    eval::register_dataset_routes(*_http, *_datasets, eval::DatasetApiOptions{});
+    eval::DatasetApiOptions dataset_options;
+    if (_labeling) {
+      // POST /api/v1/datasets/{name}/records {"labeling_session_id"}: the session's completed items.
+      dataset_options.session_traces = [l = _labeling.get()](std::string_view id) -> Result<std::vector<std::string>> {
+        std::vector<std::string> ids;
+        for (uint64_t from = 1;;) {
+          TF_ASSIGN_OR_RETURN(labeling::ItemPage page, l->list_items(id, labeling::ItemStatus::completed, from, 1000));
+          for (const auto& [item, status] : page.items) ids.push_back(item.trace_id);
+          if (page.next_seq == 0) return ids;
+          from = page.next_seq;
+        }
+      };
+    }
+    eval::register_dataset_routes(*_http, *_datasets, dataset_options);
+    _evaluator->register_routes(*_http);
   }
   if (config.metrics.enabled) metrics::register_metrics_route(*_http, *_metrics, config.metrics.path);
   mount_ui();
@@ -389,7 +619,14 @@ void Runtime::stop() {
     _http->stop();
     _http.reset();
   }
+  // No new work: HTTP is down; continuous rules get no more items.
+  if (_evaluator) _evaluator->stop();
   _metric_sources.clear();  // before what the sources read
+  if (_lag_monitor) {
+    _lag_monitor->stop();
+    _lag_monitor.reset();
+  }
+  _lag.reset();
   _gateway.reset();
   _sink.reset();
   // Before the producer and the store it writes to.
@@ -397,6 +634,9 @@ void Runtime::stop() {
     _review_consumer->stop();
     _review_consumer.reset();
   }
+  _evaluator.reset();
+  _score_sink.reset();
+  _eval_scores.reset();
   _labeling.reset();
   _label_sink.reset();
   if (_eval_sink) {

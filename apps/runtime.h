@@ -52,6 +52,13 @@ class SourceRegistration;
 }  // namespace tracefeed::metrics
 namespace tracefeed::quality {
 class FeedbackMetrics;
+class EvalScores;
+}
+namespace tracefeed::metrics {
+class ConsumerLagTable;
+}
+namespace tracefeed::evaluate {
+class Evaluator;
 }
 namespace tracefeed::eval {
 class DatasetStore;
@@ -63,6 +70,12 @@ class ReviewConsumer;
 }  // namespace tracefeed::labeling
 
 namespace tracefeed::apps {
+
+class LagMonitor;
+
+// Compiles the config's continuous evaluation rules' scorers. A bad scorer is reported at its
+// file:line:col.
+[[nodiscard]] std::vector<config::ConfigError> check_config_evaluation(const config::Config& config);
 
 // What one process runs. `tracefeed run` runs every role; `tracefeed gateway`, `tracefeed
 // process` run one each so each scales on its own (PRODUCT.md §2).
@@ -112,6 +125,9 @@ class Runtime {
   join::JoinProcessor* join_processor() const noexcept { return _join.get(); }
   // Null unless the labeling role runs here.
   labeling::LabelingService* labeling_service() const noexcept { return _labeling.get(); }
+  // Null unless the process role runs here.
+  evaluate::Evaluator* evaluator() const noexcept { return _evaluator.get(); }
+  metrics::Metrics& metrics() const noexcept { return *_metrics; }
 
  private:
   Runtime(Clock& clock, Roles roles);
@@ -120,6 +136,8 @@ class Runtime {
   Status start_state(const config::Config& config);
   Status start_processors(const config::Config& config);
   Status start_labeling(const config::Config& config);
+  Status start_evaluation(const config::Config& config);
+  Status start_lag_monitor();
   Status start_http(const config::Config& config);
   // Serves the built web UI at "/" when it exists.
   void mount_ui();
@@ -153,6 +171,11 @@ class Runtime {
   std::unique_ptr<publish::KafkaEventSink> _label_sink;  // reviewers' labels → assessments
   std::unique_ptr<labeling::LabelingService> _labeling;
   std::unique_ptr<labeling::ReviewConsumer> _review_consumer;
+  std::unique_ptr<quality::EvalScores> _eval_scores;
+  std::unique_ptr<publish::KafkaEventSink> _score_sink;  // evaluation scores → assessments
+  std::unique_ptr<evaluate::Evaluator> _evaluator;
+  std::unique_ptr<metrics::ConsumerLagTable> _lag;
+  std::unique_ptr<LagMonitor> _lag_monitor;
   std::unique_ptr<http::Server> _http;
   std::atomic<bool> _started{false};
   std::atomic<int64_t> _last_ready_check_ns{0};

@@ -310,6 +310,7 @@ class Loader {
 
   void load_kafka(const MapView& m, const Path& p, KafkaOptions& out);
   void load_state(const MapView& m, const Path& p, StateOptions& out);
+  void load_join(const MapView& m, const Path& p, JoinOptions& out);
   void load_http(const MapView& m, const Path& p, HttpOptions& out);
   void load_label_schemas(const MapView& root, Config& out);
   void load_labeling_sessions(const MapView& root, Config& out);
@@ -500,6 +501,18 @@ bool Loader::check_string_format(std::string_view v, Mark at, const KeySpec& s, 
       if (auto e = check_http_url(v); !e.empty())
         problem = "invalid URL '" + std::string(v) + "': " + e;
       break;
+    case KeyFormat::user:
+      if (v.empty()) {
+        problem = "must not be empty";
+      } else if (v.size() > 256) {
+        problem = "longer than 256 characters";
+      } else if (std::any_of(v.begin(), v.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+        problem = "must not contain control characters";
+      }
+      break;
+    case KeyFormat::env_var_or_empty:
+      if (v.empty()) break;
+      [[fallthrough]];
     case KeyFormat::env_var:
       if (auto e = check_env_var_name(v); !e.empty()) {
         problem = "invalid environment variable name '" + std::string(v) + "': " + e;
@@ -805,6 +818,7 @@ Config Loader::load(const YAML::Node& root) {
   if (!m.valid) return c;
   load_kafka(sub_map(m, top, "kafka"), top.key("kafka"), c.kafka);
   load_state(sub_map(m, top, "state"), top.key("state"), c.state);
+  load_join(sub_map(m, top, "join"), top.key("join"), c.join);
   load_http(sub_map(m, top, "http"), top.key("http"), c.http);
   // Order matters: sessions refer to schemas, rules to sessions.
   load_label_schemas(m, c);
@@ -826,6 +840,7 @@ void Loader::load_kafka(const MapView& m, const Path& p, KafkaOptions& out) {
   field(m, p, "partitions", out.partitions);
   field(m, p, "replication_factor", out.replication_factor);
   field(m, p, "exactly_once", out.exactly_once);
+  field(m, p, "instance_id", out.instance_id);
   static constexpr std::string_view kOwned[] = {"bootstrap.servers", "metadata.broker.list",
                                                 "transactional.id", "group.id",
                                                 "enable.idempotence"};
@@ -1019,6 +1034,65 @@ void Loader::load_evaluation(const MapView& m, const Path& p, EvaluationOptions&
   field(j, jp, "timeout", out.judge.timeout);
   field(j, jp, "max_retries", out.judge.max_retries);
   field(j, jp, "max_concurrency", out.judge.max_concurrency);
+  field(j, jp, "enabled", out.judge.enabled);
+  field(j, jp, "cache_entries", out.judge.cache_entries);
+  field(j, jp, "ca_cert_file", out.judge.ca_cert_file);
+  field(m, p, "prompts_dir", out.prompts_dir);
+  field(m, p, "max_concurrent_runs", out.max_concurrent_runs);
+  field(m, p, "record_concurrency", out.record_concurrency);
+  field(m, p, "max_queued_runs", out.max_queued_runs);
+  field(m, p, "max_records", out.max_records);
+  field(m, p, "correctness_recall_threshold", out.correctness_recall_threshold);
+  field(m, p, "fact_token_threshold", out.fact_token_threshold);
+  for (auto [key, limits] : {std::pair{"predict", &out.predict}, {"http_scorer", &out.http_scorer}}) {
+    Path lp = p.key(key);
+    MapView lm = sub_map(m, p, key);
+    field(lm, lp, "timeout", limits->timeout);
+    field(lm, lp, "max_retries", limits->max_retries);
+    field(lm, lp, "max_concurrency", limits->max_concurrency);
+  }
+  field(m, p, "score_window", out.score_window);
+  field(m, p, "label_wait", out.label_wait);
+  std::map<std::string, Mark> rule_names;
+  for (const ListItem& item : sub_list(m, p, "rules")) {
+    MapView rm = open_map(item.node, item.mark, item.path, true);
+    if (!rm.valid) continue;
+    EvaluationRule rule;
+    rule.mark = item.mark;
+    if (field(rm, item.path, "name", rule.name)) {
+      check_unique(rule_names, rule.name, key_mark(rm, "name"), item.path.key("name"), "evaluation rule");
+    }
+    // The session may also be created through the API later, so it is not checked against
+    // labeling_sessions here; the evaluator names an unknown one when an item of it completes.
+    field(rm, item.path, "labeling_session", rule.labeling_session);
+    for (const ListItem& s : sub_list(rm, item.path, "scorers")) {
+      ScorerConfig scorer;
+      scorer.mark = s.mark;
+      if (s.node.IsScalar()) {
+        // `scorers: [correctness]`: a name alone.
+        std::string name = s.node.Scalar();
+        if (name.empty()) {
+          error(s.mark, s.path, "expected a scorer name or a mapping {name, type, guidelines, url}");
+          continue;
+        }
+        scorer.name = std::move(name);
+        rule.scorers.push_back(std::move(scorer));
+        continue;
+      }
+      MapView sm = open_map(s.node, s.mark, s.path, true);
+      if (!sm.valid) continue;
+      field(sm, s.path, "name", scorer.name);
+      field(sm, s.path, "type", scorer.type);
+      field(sm, s.path, "guidelines", scorer.guidelines);
+      field(sm, s.path, "url", scorer.url);
+      rule.scorers.push_back(std::move(scorer));
+    }
+    out.rules.push_back(std::move(rule));
+  }
+}
+
+void Loader::load_join(const MapView& m, const Path& p, JoinOptions& out) {
+  field(m, p, "orphan_timeout", out.orphan_timeout);
 }
 
 void Loader::load_metrics(const MapView& m, const Path& p, MetricsOptions& out) {

@@ -73,6 +73,10 @@ struct KafkaOptions {
   // Transactional (exactly-once) consume -> state -> produce in the processors.
   // Default: false
   bool exactly_once = false;
+  // Stable name of this processor instance: the same across restarts, different for every live
+  // instance (a StatefulSet pod name, "<host>-0"). Static group membership: after a crash the
+  // restarted instance takes its partitions back at once. Default: "" (dynamic membership)
+  std::string instance_id;
   // librdkafka properties passed through verbatim to every client (security.protocol, sasl.*,
   // ssl.*, ...). tracefeed-owned properties (bootstrap.servers, transactional.id, group.id,
   // enable.idempotence) are rejected.
@@ -85,6 +89,14 @@ struct KafkaOptions {
 
   [[nodiscard]] bool is_embedded() const noexcept { return brokers == "embedded"; }
   bool operator==(const KafkaOptions&) const = default;
+};
+
+struct JoinOptions {
+  // Feedback still waiting for its trace this long after it was created is reported as orphaned
+  // (tracefeed_join_orphaned_assessments_total and a decision record); it still joins if the
+  // trace arrives later. 1s..30d. Default: 1h
+  std::chrono::milliseconds orphan_timeout = std::chrono::hours(1);
+  bool operator==(const JoinOptions&) const = default;
 };
 
 struct StateOptions {
@@ -248,11 +260,80 @@ struct JudgeOptions {
   int32_t max_retries = 3;
   // Judge requests in flight at once. 1..1024. Default: 4
   int32_t max_concurrency = 4;
+  // false: no judge at all (LLM scorers answer JUDGE_NOT_CONFIGURED; correctness falls back to
+  // its deterministic method). Default: true
+  bool enabled = true;
+  // Judge answers remembered by prompt (0 = no cache). 0..10000000. Default: 10000
+  int64_t cache_entries = 10000;
+  // PEM file of the CA that signs the judge's certificate. Default: "" (system CA store)
+  std::string ca_cert_file;
   bool operator==(const JudgeOptions&) const = default;
+};
+
+// Limits of the calls the evaluator makes to URLs given per request (predict_url, HTTP scorers).
+struct CallLimits {
+  // Per-attempt timeout. 100ms..10m.
+  std::chrono::milliseconds timeout = std::chrono::seconds(30);
+  // Retries of a failed or timed-out call. 0..10.
+  int32_t max_retries = 2;
+  // Calls in flight at once. 1..256.
+  int32_t max_concurrency = 8;
+  bool operator==(const CallLimits&) const = default;
+};
+
+// A scorer of a continuous evaluation rule: a name ("correctness") or a mapping.
+struct ScorerConfig {
+  // Scorer name (also the assessment name). Required.
+  std::string name;
+  // Scorer type ("guidelines", "http", ...). Default: "" (= name)
+  std::string type;
+  // For type guidelines. Default: []
+  std::vector<std::string> guidelines;
+  // For type http. Default: ""
+  std::string url;
+  Mark mark;  // where the item is, for errors found above the config module
+  bool operator==(const ScorerConfig&) const = default;
+};
+
+// Scores every item of a labeling session as it completes (continuous evaluation).
+struct EvaluationRule {
+  // Unique. Required.
+  std::string name;
+  // Session name (defined under labeling_sessions or through the API). Required.
+  std::string labeling_session;
+  // At least one. Required.
+  std::vector<ScorerConfig> scorers;
+  Mark mark;
+  bool operator==(const EvaluationRule&) const = default;
 };
 
 struct EvaluationOptions {
   JudgeOptions judge;
+  // Directory whose <name>.txt files replace the built-in judge prompts. Default: ""
+  std::string prompts_dir;
+  // Evaluation runs executing at once. 1..64. Default: 2
+  int32_t max_concurrent_runs = 2;
+  // Records of one run scored at once. 1..256. Default: 8
+  int32_t record_concurrency = 8;
+  // Runs waiting to start; more are refused with 503. 0..10000. Default: 16
+  int32_t max_queued_runs = 16;
+  // Most records in one run. 1..100000000. Default: 100000
+  int64_t max_records = 100'000;
+  // correctness without a judge: least share of expected_response's tokens the output must
+  // contain for "yes". (0, 1]. Default: 0.8
+  double correctness_recall_threshold = 0.8;
+  // A fact counts as covered when this share of its tokens is in the output. (0, 1]. Default: 0.8
+  double fact_token_threshold = 0.8;
+  // predict_url calls. Default: 30s, 2 retries, 8 in flight
+  CallLimits predict;
+  // HTTP scorer calls. Default: 30s, 2 retries, 8 in flight
+  CallLimits http_scorer;
+  // Scores per scorer that tracefeed_eval_score averages. 1..1000000. Default: 1000
+  int32_t score_window = 1000;
+  // How long a completed review waits for its labels to reach the joined trace before a rule
+  // scores it anyway. 0..10m. Default: 10s
+  std::chrono::milliseconds label_wait = std::chrono::seconds(10);
+  std::vector<EvaluationRule> rules;  // Default: []
   bool operator==(const EvaluationOptions&) const = default;
 };
 
@@ -277,6 +358,7 @@ struct Config {
   std::string source;
   KafkaOptions kafka;
   StateOptions state;
+  JoinOptions join;
   HttpOptions http;
   std::vector<LabelSchema> label_schemas;          // Default: []
   std::vector<LabelingSession> labeling_sessions;  // Default: []

@@ -41,6 +41,8 @@ enum class KeyFormat {
   host_port,     // host:port, host = name | IPv4 | [IPv6], port 0..65535
   http_url,      // http:// or https:// URL with a host
   env_var,       // [A-Za-z_][A-Za-z0-9_]*
+  env_var_or_empty,  // env_var, or "" (none)
+  user,          // a reviewer / user id: non-empty, <= 256 chars, no control chars (e-mails are fine)
   url_path,      // starts with '/'
   topic_prefix,  // [A-Za-z0-9._-]{0,200}
 };

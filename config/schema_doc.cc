@@ -136,6 +136,12 @@ std::string constraints(const KeySpec& s) {
     case KeyFormat::env_var:
       add("environment variable name");
       break;
+    case KeyFormat::user:
+      add("a user id (e-mail addresses are fine); ≤ 256 chars");
+      break;
+    case KeyFormat::env_var_or_empty:
+      add("environment variable name, or `\"\"` for none");
+      break;
     case KeyFormat::url_path:
       add("starts with `/`");
       break;

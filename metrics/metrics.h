@@ -68,6 +68,7 @@ inline constexpr std::string_view events_ingested_total = "tracefeed_events_inge
 inline constexpr std::string_view events_rejected_total = "tracefeed_events_rejected_total";
 inline constexpr std::string_view consumer_lag = "tracefeed_consumer_lag";
 inline constexpr std::string_view join_pending_assessments = "tracefeed_join_pending_assessments";
+inline constexpr std::string_view join_orphaned_assessments_total = "tracefeed_join_orphaned_assessments_total";
 inline constexpr std::string_view route_latency_seconds = "tracefeed_route_latency_seconds";
 inline constexpr std::string_view state_bytes = "tracefeed_state_bytes";
 inline constexpr std::string_view feedback_total = "tracefeed_feedback_total";

@@ -249,5 +249,16 @@ TEST(ConfigErrors, TopLevelMustBeAMapping) {
   expect_error("- a\n- b\n", 1, 1, "", "expected a mapping, got a list");
 }
 
+TEST(ConfigErrors, EvaluationRuleErrorsNameTheItem) {
+  expect_error("evaluation:\n  rules:\n    - name: q\n      labeling_session: s\n      scorers: []\n", 5, 16,
+               "evaluation.rules[0].scorers", "expected at least 1 items");
+  expect_error("evaluation:\n  rules:\n    - name: q\n      labeling_session: s\n      scorers: [{type: http}]\n",
+               5, 17, "evaluation.rules[0].scorers[0].name", "missing required key 'name'");
+  expect_error("evaluation:\n  rules:\n    - labeling_session: s\n      scorers: [x]\n", 3, 7,
+               "evaluation.rules[0].name", "missing required key 'name'");
+  expect_error("evaluation:\n  judge: {api_key_env: 'A-B'}\n", 2, 24, "evaluation.judge.api_key_env",
+               "invalid environment variable name");
+}
+
 }  // namespace
 }  // namespace tracefeed::config

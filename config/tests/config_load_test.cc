@@ -94,7 +94,10 @@ TEST(ConfigLoad, DocumentedDefaultFileLoads) {
   EXPECT_EQ(c.kafka, defaults.kafka);
   EXPECT_EQ(c.state, defaults.state);
   EXPECT_EQ(c.http, defaults.http);
-  EXPECT_EQ(c.evaluation, defaults.evaluation);
+  EXPECT_EQ(c.evaluation.judge, defaults.evaluation.judge);
+  ASSERT_EQ(c.evaluation.rules.size(), 1u);  // continuous evaluation of the quickstart's session
+  EXPECT_EQ(c.evaluation.rules[0].labeling_session, "quickstart_review");
+  EXPECT_EQ(c.evaluation.rules[0].scorers.at(0).name, "correctness");
   EXPECT_EQ(c.metrics, defaults.metrics);
 }
 
@@ -242,6 +245,78 @@ metrics:
   EXPECT_FALSE(c.metrics.enabled);
   EXPECT_EQ(c.metrics.path, "/internal/metrics");
   EXPECT_EQ(c.metrics.route_latency_buckets_seconds, (std::vector<double>{0.001, 0.01, 0.1, 1}));
+}
+
+TEST(ConfigLoad, EvaluationKeysAndRules) {
+  Config c = load_ok(R"(
+evaluation:
+  judge: {enabled: false, api_key_env: "", cache_entries: 0, ca_cert_file: /etc/ca.pem}
+  prompts_dir: /opt/prompts
+  max_concurrent_runs: 3
+  record_concurrency: 16
+  max_queued_runs: 0
+  max_records: 500
+  correctness_recall_threshold: 0.5
+  fact_token_threshold: 1
+  predict: {timeout: 5s, max_retries: 0, max_concurrency: 2}
+  http_scorer: {timeout: 250ms}
+  score_window: 10
+  label_wait: 0s
+  rules:
+    - name: quality
+      labeling_session: quickstart_review
+      scorers:
+        - correctness
+        - {name: english, type: guidelines, guidelines: [Answer in English]}
+        - {name: mine, type: http, url: "http://127.0.0.1:9000/score"}
+)");
+  const EvaluationOptions& e = c.evaluation;
+  EXPECT_FALSE(e.judge.enabled);
+  EXPECT_EQ(e.judge.api_key_env, "");
+  EXPECT_EQ(e.judge.cache_entries, 0);
+  EXPECT_EQ(e.judge.ca_cert_file, "/etc/ca.pem");
+  EXPECT_EQ(e.prompts_dir, "/opt/prompts");
+  EXPECT_EQ(e.max_concurrent_runs, 3);
+  EXPECT_EQ(e.record_concurrency, 16);
+  EXPECT_EQ(e.max_queued_runs, 0);
+  EXPECT_EQ(e.max_records, 500);
+  EXPECT_EQ(e.correctness_recall_threshold, 0.5);
+  EXPECT_EQ(e.fact_token_threshold, 1.0);
+  EXPECT_EQ(e.predict, (CallLimits{std::chrono::seconds(5), 0, 2}));
+  EXPECT_EQ(e.http_scorer, (CallLimits{std::chrono::milliseconds(250), 2, 8}));
+  EXPECT_EQ(e.score_window, 10);
+  EXPECT_EQ(e.label_wait, std::chrono::milliseconds(0));
+  ASSERT_EQ(e.rules.size(), 1u);
+  const EvaluationRule& r = e.rules[0];
+  EXPECT_EQ(r.name, "quality");
+  EXPECT_EQ(r.labeling_session, "quickstart_review");
+  ASSERT_EQ(r.scorers.size(), 3u);
+  EXPECT_EQ(r.scorers[0].name, "correctness");
+  EXPECT_EQ(r.scorers[0].type, "");
+  EXPECT_EQ(r.scorers[1].type, "guidelines");
+  EXPECT_EQ(r.scorers[1].guidelines, (std::vector<std::string>{"Answer in English"}));
+  EXPECT_EQ(r.scorers[2].url, "http://127.0.0.1:9000/score");
+  EXPECT_EQ(r.scorers[2].mark.line, 21);
+}
+
+TEST(ConfigLoad, StaticMembershipAndOrphanTimeout) {
+  Config c = load_ok("kafka: {brokers: \"k:9092\", instance_id: tracefeed-0.eu-west}\njoin: {orphan_timeout: 15m}\n");
+  EXPECT_EQ(c.kafka.instance_id, "tracefeed-0.eu-west");
+  EXPECT_EQ(c.join.orphan_timeout, std::chrono::minutes(15));
+  EXPECT_EQ(load_ok("").join.orphan_timeout, std::chrono::hours(1));
+}
+
+TEST(ConfigLoad, ReviewersMayBeEmailAddresses) {
+  Config c = load_ok(R"(
+label_schemas:
+  - {name: acc, type: feedback, title: T, input: {categorical: {options: [a, b]}}}
+labeling_sessions:
+  - {name: review, label_schemas: [acc], assigned_users: [alice@example.com, "Bob Smith"]}
+http:
+  auth_tokens: [{user: alice@example.com, token: s3cret}]
+)");
+  EXPECT_EQ(c.labeling_sessions[0].assigned_users, (std::vector<std::string>{"alice@example.com", "Bob Smith"}));
+  EXPECT_EQ(c.http.auth_tokens[0].user, "alice@example.com");
 }
 
 TEST(ConfigLoad, FilterMarkPointsAtTheFilterText) {

@@ -22,7 +22,7 @@ uint64_t cache_key(const std::string& model, const std::string& prompt, uint64_t
 }  // namespace
 
 std::string judge_unavailable_reason(const JudgeOptions& options, const char* (*getenv_fn)(const char*)) {
-  if (options.base_url.empty()) return "no judge configured: evaluation.judge.base_url is empty";
+  if (options.base_url.empty()) return "no judge configured: evaluation.judge.enabled is false (or its base_url is empty)";
   if (options.api_key_env.empty()) return {};
   const char* key = getenv_fn ? getenv_fn(options.api_key_env.c_str()) : std::getenv(options.api_key_env.c_str());
   if (!key || !*key) {

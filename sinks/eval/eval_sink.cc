@@ -108,6 +108,8 @@ void EvalSink::run() {
       spdlog::warn("eval sink: poll: {}", polled.status().to_string());
     } else if (!polled->empty()) {
       if (Status s = process(*polled); !s.is_ok()) return fail(s);
+    } else {
+      advisory_commit();
     }
     // Traces that changed after they joined a dataset (marked by the join's batch writer).
     auto refreshed = _datasets.refresh_dirty();
@@ -144,15 +146,22 @@ Status EvalSink::process(std::vector<kafka::Message>& records) {
     if (c.changed) spdlog::debug("eval sink: dataset {} version {}: +{} ~{}", c.dataset, c.version, c.added, c.updated);
   }
 
-  // Advisory group commit (lag monitoring) at most once a second; state holds the real offsets.
-  const int64_t now = _clock.monotonic_ns();
-  if (now - _last_commit_ns > 1'000'000'000) {
-    _last_commit_ns = now;
-    std::vector<kafka::TopicPartitionOffset> commits;
-    for (const auto& o : offsets) commits.push_back({o.topic, o.partition, o.next_offset});
-    if (Status s = _consumer->commit(commits); !s.is_ok()) spdlog::debug("eval sink: advisory commit: {}", s.to_string());
-  }
+  for (const auto& o : offsets) _uncommitted[{o.topic, o.partition}] = o.next_offset;
+  advisory_commit();
   return Status::ok();
+}
+
+// Advisory group commit (the lag metric) at most once a second — also once the input went
+// quiet, so a caught-up sink reads lag 0; RocksDB holds the real offsets.
+void EvalSink::advisory_commit() {
+  if (_uncommitted.empty()) return;
+  const int64_t now = _clock.monotonic_ns();
+  if (now - _last_commit_ns < 1'000'000'000) return;
+  _last_commit_ns = now;
+  std::vector<kafka::TopicPartitionOffset> commits;
+  for (const auto& [tp, next] : _uncommitted) commits.push_back({tp.first, tp.second, next});
+  _uncommitted.clear();
+  if (Status s = _consumer->commit(commits); !s.is_ok()) spdlog::debug("eval sink: advisory commit: {}", s.to_string());
 }
 
 void EvalSink::dead_letter(const kafka::Message& m, const Status& why) {

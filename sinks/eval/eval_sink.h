@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -88,6 +89,7 @@ class EvalSink {
   Status process(std::vector<kafka::Message>& records);
   void dead_letter(const kafka::Message& m, const Status& why);
   void fail(const Status& s);
+  void advisory_commit();
 
   EvalSinkOptions _options;
   kafka::ClientOptions _client;
@@ -102,6 +104,8 @@ class EvalSink {
   mutable std::mutex _mu;  // guards _error
   Status _error;
   int64_t _last_commit_ns = 0;
+  // Applied offsets not yet committed to the group (owner thread only).
+  std::map<std::pair<std::string, int32_t>, int64_t> _uncommitted;
 };
 
 }  // namespace tracefeed::eval

@@ -892,7 +892,7 @@ Result<SubmitResult> LabelingService::submit(std::string_view ref, std::string_v
   }
 
   // Phase 3: the review in memory — or the lease unpinned, so the reviewer can retry.
-  std::lock_guard lock(s->mu);
+  std::unique_lock lock(s->mu);
   if (!produced.is_ok()) {
     s->queue.put(std::move(unpinned));
     ++_stats.produce_failures;
@@ -910,9 +910,20 @@ Result<SubmitResult> LabelingService::submit(std::string_view ref, std::string_v
     s->multi_reviewed.insert(recorded.trace_id);
     s->agreement_dirty = true;
   }
+  CompletedItemInfo completed;
+  if (_options.on_item_completed) {
+    completed.session_id = s->record.id;
+    completed.session_name = s->record.name;
+    completed.trace_id = recorded.trace_id;
+    for (const Review& r : recorded.reviews) {
+      for (auto& [schema, id] : ids_of(r)) completed.assessment_ids.push_back(std::move(id));
+    }
+  }
   s->queue.put(std::move(recorded));
   out.status = s->queue.status(*s->queue.find(trace_id));
   ++_stats.submits;
+  lock.unlock();
+  if (out.status == ItemStatus::completed && _options.on_item_completed) _options.on_item_completed(completed);
   return out;
 }
 

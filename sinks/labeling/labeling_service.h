@@ -55,6 +55,15 @@ class WriteBatch;
 
 namespace tracefeed::labeling {
 
+// An item that just reached reviews_per_item reviews (LabelingOptions::on_item_completed).
+struct CompletedItemInfo {
+  std::string session_id;
+  std::string session_name;
+  std::string trace_id;
+  // Every assessment its reviews produced (they reach the joined trace through Kafka).
+  std::vector<std::string> assessment_ids;
+};
+
 struct LabelingOptions {
   // fsync the WAL before a claim, submit or skip is answered: survives a machine crash, at the
   // cost of one fsync per answer. Without it the WAL is still written before answering, which
@@ -75,6 +84,10 @@ struct LabelingOptions {
   // claimable, in ns — for tracefeed_route_latency_seconds. Not called for records without a
   // time. Runs on the review consumer's thread; keep it short. Default: none.
   std::function<void(std::string_view session, int64_t latency_ns)> on_routed;
+  // Called once when a submit completes an item (continuous evaluation), on the submitting
+  // thread after the review is stored, outside every lock. A retried submit does not call it
+  // again. Default: none.
+  std::function<void(const CompletedItemInfo&)> on_item_completed;
   // Items erased per RocksDB write when a session is deleted. Default: 10000.
   size_t delete_batch_items = 10000;
 };

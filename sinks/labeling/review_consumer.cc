@@ -81,7 +81,10 @@ void ReviewConsumer::run() {
       spdlog::warn("labeling: poll: {}", polled.status().to_string());
       continue;
     }
-    if (polled->empty()) continue;
+    if (polled->empty()) {
+      advisory_commit();
+      continue;
+    }
     if (Status s = process(*polled); !s.is_ok()) {
       spdlog::critical("labeling: review consumer stopping: {}", s.to_string());
       std::lock_guard lock(_mu);
@@ -121,18 +124,25 @@ Status ReviewConsumer::process(std::vector<kafka::Message>& records) {
     std::lock_guard lock(_mu);
     for (const auto& [partition, offset] : next) _applied[partition] = offset;
   }
+  for (const auto& [partition, offset] : next) _uncommitted[partition] = offset;
+  advisory_commit();
+  return Status::ok();
+}
+
+// Advisory group commit (the lag metric) at most once a second — also once the input went
+// quiet, so a caught-up consumer reads lag 0; RocksDB holds the real offsets.
+void ReviewConsumer::advisory_commit() {
+  if (_uncommitted.empty()) return;
   const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::steady_clock::now().time_since_epoch())
                           .count();
-  if (now - _last_commit_ns > 1'000'000'000) {
-    _last_commit_ns = now;
-    std::vector<kafka::TopicPartitionOffset> commits;
-    for (const auto& [partition, offset] : next)
-      commits.push_back({_options.topic, partition, offset});
-    if (Status s = _consumer->commit(commits); !s.is_ok())
-      spdlog::debug("labeling: advisory commit: {}", s.to_string());
-  }
-  return Status::ok();
+  if (now - _last_commit_ns < 1'000'000'000) return;
+  _last_commit_ns = now;
+  std::vector<kafka::TopicPartitionOffset> commits;
+  for (const auto& [partition, offset] : _uncommitted) commits.push_back({_options.topic, partition, offset});
+  _uncommitted.clear();
+  if (Status s = _consumer->commit(commits); !s.is_ok())
+    spdlog::debug("labeling: advisory commit: {}", s.to_string());
 }
 
 }  // namespace tracefeed::labeling

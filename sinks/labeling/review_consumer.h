@@ -90,6 +90,7 @@ class ReviewConsumer {
  private:
   void run();
   Status process(std::vector<kafka::Message>& records);
+  void advisory_commit();
 
   ReviewConsumerOptions _options;
   kafka::ClientOptions _client;
@@ -103,6 +104,7 @@ class ReviewConsumer {
   std::map<int32_t, int64_t> _applied;
   Status _error;
   int64_t _last_commit_ns = 0;
+  std::map<int32_t, int64_t> _uncommitted;  // applied, not yet committed to the group (owner thread)
 };
 
 }  // namespace tracefeed::labeling

@@ -16,6 +16,7 @@ kafka/tests/real_kafka.h:
 import os
 import pathlib
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -94,12 +95,15 @@ def start_tracefeed(extra_yaml: str = "", http_yaml: str = "", env: dict | None 
 
 
 def stop_tracefeed(tf: Tracefeed) -> None:
+    """Stops the process (it must exit 0) and removes its directory; a failed stop keeps the
+    directory, whose stderr.log the assertion message also shows."""
     tf.proc.send_signal(signal.SIGTERM)
     try:
         assert tf.proc.wait(timeout=30) == 0, (tf.workdir / "stderr.log").read_text()
     finally:
         if tf.proc.poll() is None:
             tf.proc.kill()
+    shutil.rmtree(tf.workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -138,11 +138,9 @@ def test_search_traces_by_labeling_session_run_id(labeled):
     run_id = session["mlflow_run_id"]
     if requests.get(f"{tf.url}/api/2.0/mlflow/runs/get", params={"run_id": run_id}, timeout=5).status_code == 404:
         pytest.skip("GET /api/2.0/mlflow/runs/get and the run_id search filter are not wired yet")
-    # include_spans=False: with spans the client then fetches them through
-    # GET /api/3.0/mlflow/traces/batchGet, which is the read API's (not served yet).
     code = textwrap.dedent(f"""\
         import mlflow
-        traces = mlflow.search_traces(run_id="{run_id}", return_type="list", include_spans=False)
+        traces = mlflow.search_traces(run_id="{run_id}", return_type="list")
         for t in traces:
             names = sorted(a.name for a in t.info.assessments)
             print(t.info.trace_id, ",".join(names))

@@ -223,7 +223,7 @@ TEST(Judge, TimesOutAndIsCancellable) {
 TEST(Judge, UnavailableWithoutBaseUrlOrKey) {
   JudgeOptions o;
   o.base_url = "";
-  EXPECT_NE(judge_unavailable_reason(o).find("base_url is empty"), std::string::npos);
+  EXPECT_NE(judge_unavailable_reason(o).find("evaluation.judge.enabled is false"), std::string::npos);
   o.base_url = "https://api.openai.com/v1";
   o.api_key_env = "TRACEFEED_EVALUATE_TEST_UNSET_VARIABLE";
   ::unsetenv(o.api_key_env.c_str());

@@ -404,6 +404,32 @@ TEST_F(LabelingServiceTest, RoutedItemsAndOffsetsLandTogether) {
   EXPECT_TRUE(_service->orphaned_items().empty());
 }
 
+TEST_F(LabelingServiceTest, CompletingAnItemCallsTheHookOnceWithEveryReviewsAssessments) {
+  config::LabelingSession pair;
+  pair.name = "pair";
+  pair.label_schemas = {"response_accuracy", "expected_response"};
+  pair.reviews_per_item = 2;
+  _sessions.push_back(pair);
+  std::vector<CompletedItemInfo> completed;
+  _options.on_item_completed = [&](const CompletedItemInfo& c) { completed.push_back(c); };
+  restart();
+  ASSERT_TRUE(_service->add_items("pair", {trace(1)}).is_ok());
+  const std::string labels = R"({"response_accuracy":"Accurate","expected_response":"x"})";
+  const ClaimResult a = claim_ok("pair", "alice");
+  ASSERT_TRUE(submit("pair", a, "alice", labels).is_ok());
+  EXPECT_TRUE(completed.empty()) << "one review of two: not completed yet";
+  const ClaimResult b = claim_ok("pair", "bob");
+  auto done = submit("pair", b, "bob", labels);
+  ASSERT_TRUE(done.is_ok());
+  ASSERT_EQ(done->status, ItemStatus::completed);
+  ASSERT_TRUE(submit("pair", b, "bob", labels).is_ok());  // a retry: no second call
+  ASSERT_EQ(completed.size(), 1u);
+  EXPECT_EQ(completed[0].session_name, "pair");
+  EXPECT_EQ(completed[0].session_id, _service->get_session("pair")->record.id);
+  EXPECT_EQ(completed[0].trace_id, trace(1));
+  EXPECT_EQ(completed[0].assessment_ids.size(), 4u) << "two schemas from each of two reviews";
+}
+
 TEST_F(LabelingServiceTest, AgreementPerSchema) {
   _schemas.push_back(numeric("score", 1, 5));
   config::LabelingSession pair;

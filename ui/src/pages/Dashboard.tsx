@@ -164,7 +164,7 @@ export function DashboardPage() {
         <div class="figures">
           <Figure label="Reviews per hour" value={last("reviews_per_hour")} series={series.reviews_per_hour} format={num} />
           {agreement.map((s) => (
-            <Figure label={`Agreement κ · ${s.labels.session} / ${s.labels.schema}`} value={s.value} format={(v) => v.toFixed(2)} />
+            <Figure label={`Agreement · ${s.labels.session} / ${s.labels.schema}`} value={s.value} format={pct} />
           ))}
         </div>
         {byReviewer.length > 0 && (
