@@ -109,7 +109,7 @@ void EvalSink::run() {
     } else if (!polled->empty()) {
       if (Status s = process(*polled); !s.is_ok()) return fail(s);
     } else {
-      advisory_commit();
+      advisory_commit(true);
     }
     // Traces that changed after they joined a dataset (marked by the join's batch writer).
     auto refreshed = _datasets.refresh_dirty();
@@ -146,18 +146,32 @@ Status EvalSink::process(std::vector<kafka::Message>& records) {
     if (c.changed) spdlog::debug("eval sink: dataset {} version {}: +{} ~{}", c.dataset, c.version, c.added, c.updated);
   }
 
-  for (const auto& o : offsets) _uncommitted[{o.topic, o.partition}] = o.next_offset;
-  advisory_commit();
+  for (const auto& o : offsets) {
+    _uncommitted[{o.topic, o.partition}] = o.next_offset;
+    _applied[{o.topic, o.partition}] = o.next_offset;
+  }
+  advisory_commit(false);
   return Status::ok();
 }
 
 // Advisory group commit (the lag metric) at most once a second — also once the input went
 // quiet, so a caught-up sink reads lag 0; RocksDB holds the real offsets.
-void EvalSink::advisory_commit() {
-  if (_uncommitted.empty()) return;
+void EvalSink::advisory_commit(bool idle) {
   const int64_t now = _clock.monotonic_ns();
   if (now - _last_commit_ns < 1'000'000'000) return;
+  if (idle) {
+    _last_commit_ns = now;  // at most one watermark round trip per partition a second
+    // Caught up: what is left below the high watermark is transaction markers (the join's
+    // exactly-once commits) or an open transaction's records, not readable yet; librdkafka's
+    // position does not step over markers, so commit the watermark (else lag reads 1 forever).
+    for (const auto& [tp, next] : _applied) {
+      auto marks = _consumer->watermark_offsets({tp.first, tp.second}, std::chrono::seconds(1));
+      if (marks.is_ok() && marks->high > next && marks->high != _committed[tp]) _uncommitted[tp] = marks->high;
+    }
+  }
+  if (_uncommitted.empty()) return;
   _last_commit_ns = now;
+  for (const auto& [tp, next] : _uncommitted) _committed[tp] = next;
   std::vector<kafka::TopicPartitionOffset> commits;
   for (const auto& [tp, next] : _uncommitted) commits.push_back({tp.first, tp.second, next});
   _uncommitted.clear();

@@ -89,7 +89,9 @@ class EvalSink {
   Status process(std::vector<kafka::Message>& records);
   void dead_letter(const kafka::Message& m, const Status& why);
   void fail(const Status& s);
-  void advisory_commit();
+  // Commits applied offsets to the group (the lag metric) at most once a second; `idle`: the last
+  // poll was empty.
+  void advisory_commit(bool idle);
 
   EvalSinkOptions _options;
   kafka::ClientOptions _client;
@@ -106,6 +108,8 @@ class EvalSink {
   int64_t _last_commit_ns = 0;
   // Applied offsets not yet committed to the group (owner thread only).
   std::map<std::pair<std::string, int32_t>, int64_t> _uncommitted;
+  std::map<std::pair<std::string, int32_t>, int64_t> _applied;    // next offset per partition
+  std::map<std::pair<std::string, int32_t>, int64_t> _committed;  // last advisory commit
 };
 
 }  // namespace tracefeed::eval

@@ -82,7 +82,7 @@ void ReviewConsumer::run() {
       continue;
     }
     if (polled->empty()) {
-      advisory_commit();
+      advisory_commit(true);
       continue;
     }
     if (Status s = process(*polled); !s.is_ok()) {
@@ -125,19 +125,36 @@ Status ReviewConsumer::process(std::vector<kafka::Message>& records) {
     for (const auto& [partition, offset] : next) _applied[partition] = offset;
   }
   for (const auto& [partition, offset] : next) _uncommitted[partition] = offset;
-  advisory_commit();
+  advisory_commit(false);
   return Status::ok();
 }
 
 // Advisory group commit (the lag metric) at most once a second — also once the input went
 // quiet, so a caught-up consumer reads lag 0; RocksDB holds the real offsets.
-void ReviewConsumer::advisory_commit() {
-  if (_uncommitted.empty()) return;
+void ReviewConsumer::advisory_commit(bool idle) {
   const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::steady_clock::now().time_since_epoch())
                           .count();
   if (now - _last_commit_ns < 1'000'000'000) return;
+  if (idle) {
+    _last_commit_ns = now;  // at most one watermark round trip per partition a second
+    // Caught up: below the high watermark a read_committed consumer has only transaction markers
+    // left (the join's exactly-once commits write one per partition), or records of a transaction
+    // still open, which are not readable yet. librdkafka's position does not step over markers, so
+    // committing next-record offsets would leave a lag of 1 forever: commit the watermark.
+    std::map<int32_t, int64_t> applied;
+    {
+      std::lock_guard lock(_mu);
+      applied = _applied;
+    }
+    for (const auto& [partition, next] : applied) {
+      auto marks = _consumer->watermark_offsets({_options.topic, partition}, std::chrono::seconds(1));
+      if (marks.is_ok() && marks->high > next && marks->high != _committed[partition]) _uncommitted[partition] = marks->high;
+    }
+  }
+  if (_uncommitted.empty()) return;
   _last_commit_ns = now;
+  for (const auto& [partition, offset] : _uncommitted) _committed[partition] = offset;
   std::vector<kafka::TopicPartitionOffset> commits;
   for (const auto& [partition, offset] : _uncommitted) commits.push_back({_options.topic, partition, offset});
   _uncommitted.clear();

@@ -90,7 +90,9 @@ class ReviewConsumer {
  private:
   void run();
   Status process(std::vector<kafka::Message>& records);
-  void advisory_commit();
+  // Commits applied offsets to the group (the lag metric) at most once a second; `idle`: the last
+  // poll was empty.
+  void advisory_commit(bool idle);
 
   ReviewConsumerOptions _options;
   kafka::ClientOptions _client;
@@ -105,6 +107,7 @@ class ReviewConsumer {
   Status _error;
   int64_t _last_commit_ns = 0;
   std::map<int32_t, int64_t> _uncommitted;  // applied, not yet committed to the group (owner thread)
+  std::map<int32_t, int64_t> _committed;    // last advisory commit per partition (owner thread)
 };
 
 }  // namespace tracefeed::labeling

@@ -200,7 +200,11 @@ class JoinCrashTest : public kafka::testing::RealKafkaTest {
   }
 
   // Every entry of the state families the join and route write, "family key" -> value. Offsets
-  // are left out: they are keyed by topic names, which differ between runs.
+  // are left out: they are keyed by topic names, which differ between runs. So is the time
+  // index build's bookkeeping (tracefeed.time_index.{complete,build_cursor}): the background step
+  // advances it after quiet polls, which an instance stopped (or killed) right after its last
+  // batch may not have had yet — the next start goes on from it; the index entries themselves
+  // are compared.
   static std::map<std::string, std::string> dump(const PipelineRun& r) {
     std::map<std::string, std::string> out;
     state::StoreOptions so;
@@ -218,6 +222,7 @@ class JoinCrashTest : public kafka::testing::RealKafkaTest {
       EXPECT_TRUE(s.is_ok()) << s.to_string();
     }
     (void)(*store)->close();
+    std::erase_if(out, [](const auto& e) { return e.first.starts_with("meta tracefeed.time_index."); });
     return out;
   }
 
@@ -373,6 +378,9 @@ void JoinCrashTest::run_scenario(bool eos) {
 
   const auto state_b = dump(b);
   EXPECT_EQ(state_b.size(), state_a.size());
+  for (const auto& [k, v] : state_b) {
+    if (!state_a.contains(k)) ADD_FAILURE() << "only after crashes: " << k << " = " << v;
+  }
   for (const auto& [k, v] : state_a) {
     auto it = state_b.find(k);
     if (it == state_b.end()) {
