@@ -7,6 +7,7 @@
 #include "config/schema.h"
 #include "config/value_format.h"
 #include "core/event_json.h"
+#include "sinks/labeling/json_fields.h"
 
 namespace tracefeed::labeling {
 namespace {
@@ -23,16 +24,6 @@ const config::KeySpec& spec(std::string_view key) {
   const config::KeySpec* s =
       config::find_key_spec(std::string(kSchemaPath) + "." + std::string(key));
   return s ? *s : empty;
-}
-
-Status bad(std::string_view path, std::string message) {
-  return Status::invalid_argument(std::string(path) + ": " + std::move(message));
-}
-
-std::string json_quoted(std::string_view s) {
-  std::string out;
-  JsonWriter::append_escaped(out, s);
-  return out;
 }
 
 std::string number_text(double v) {
@@ -53,32 +44,22 @@ size_t code_points(std::string_view s) noexcept {
 Status check_keys(const JsonTree& obj, std::string_view mapping, std::string_view path,
                   std::initializer_list<std::string_view> extra = {}) {
   const auto known = config::child_keys(mapping);
-  for (const auto& [k, v] : obj.as_object()) {
-    const bool ok = std::find(known.begin(), known.end(), k) != known.end() ||
-                    std::find(extra.begin(), extra.end(), k) != extra.end();
-    if (ok) continue;
-    std::string expected;
-    for (auto name : known) expected += (expected.empty() ? "" : ", ") + std::string(name);
-    for (auto name : extra) expected += ", " + std::string(name);
-    return bad(path.empty() ? k : std::string(path) + "." + k,
-               "unknown key; expected one of: " + expected);
-  }
-  return Status::ok();
+  return check_known_keys(obj, path, known, std::span<const std::string_view>(extra.begin(), extra.size()));
 }
 
 Status check_options(const std::vector<std::string>& options, std::string_view path,
                      const config::KeySpec& s) {
   if (options.size() < s.min_items || options.size() > s.max_items) {
-    return bad(path, "expected " + std::to_string(s.min_items) + " to " +
+    return field_error(path, "expected " + std::to_string(s.min_items) + " to " +
                          std::to_string(s.max_items) + " options, got " +
                          std::to_string(options.size()));
   }
   std::set<std::string_view> seen;
   for (size_t i = 0; i < options.size(); ++i) {
     const std::string item = std::string(path) + "[" + std::to_string(i) + "]";
-    if (options[i].empty()) return bad(item, "must not be empty");
+    if (options[i].empty()) return field_error(item, "must not be empty");
     if (!seen.insert(options[i]).second)
-      return bad(item, "duplicate option " + json_quoted(options[i]));
+      return field_error(item, "duplicate option " + json_quoted(options[i]));
   }
   return Status::ok();
 }
@@ -87,7 +68,7 @@ Status check_int_range(const std::optional<int64_t>& v, std::string_view path,
                        const config::KeySpec& s) {
   if (!v) return Status::ok();
   if ((s.min && *v < *s.min) || (s.max && *v > *s.max)) {
-    return bad(path, "expected an integer from " + number_text(s.min.value_or(0)) + " to " +
+    return field_error(path, "expected an integer from " + number_text(s.min.value_or(0)) + " to " +
                          number_text(s.max.value_or(0)) + ", got " + std::to_string(*v));
   }
   return Status::ok();
@@ -100,10 +81,10 @@ Result<std::string> read_string(const JsonTree& obj, std::string_view key, std::
   const JsonTree* v = obj.find(key);
   const std::string field = std::string(path) + std::string(key);
   if (!v) {
-    if (required) return bad(field, "required");
+    if (required) return field_error(field, "required");
     return fallback;
   }
-  if (!v->is_string()) return bad(field, "expected a string, got " + std::string(v->type_name()));
+  if (!v->is_string()) return field_error(field, "expected a string, got " + std::string(v->type_name()));
   return v->as_string();
 }
 
@@ -112,10 +93,10 @@ Result<std::optional<int64_t>> read_int(const JsonTree& obj, std::string_view ke
   const JsonTree* v = obj.find(key);
   if (!v) return std::optional<int64_t>();
   const std::string field = std::string(path) + std::string(key);
-  if (!v->is_number()) return bad(field, "expected an integer, got " + std::string(v->type_name()));
+  if (!v->is_number()) return field_error(field, "expected an integer, got " + std::string(v->type_name()));
   const double d = v->as_number();
   if (!(std::floor(d) == d) || std::fabs(d) > 9.0e15)
-    return bad(field, "expected an integer, got " + number_text(d));
+    return field_error(field, "expected an integer, got " + number_text(d));
   return std::optional<int64_t>(static_cast<int64_t>(d));
 }
 
@@ -124,7 +105,7 @@ Result<std::optional<double>> read_number(const JsonTree& obj, std::string_view 
   const JsonTree* v = obj.find(key);
   if (!v) return std::optional<double>();
   if (!v->is_number() || !std::isfinite(v->as_number())) {
-    return bad(std::string(path) + std::string(key),
+    return field_error(std::string(path) + std::string(key),
                "expected a number, got " + std::string(v->type_name()));
   }
   return std::optional<double>(v->as_number());
@@ -133,15 +114,15 @@ Result<std::optional<double>> read_number(const JsonTree& obj, std::string_view 
 Result<std::vector<std::string>> read_options(const JsonTree& obj, std::string_view path) {
   const JsonTree* v = obj.find("options");
   const std::string field = std::string(path) + "options";
-  if (!v) return bad(field, "required");
+  if (!v) return field_error(field, "required");
   if (!v->is_array())
-    return bad(field, "expected an array of strings, got " + std::string(v->type_name()));
+    return field_error(field, "expected an array of strings, got " + std::string(v->type_name()));
   std::vector<std::string> out;
   out.reserve(v->as_array().size());
   for (size_t i = 0; i < v->as_array().size(); ++i) {
     const JsonTree& item = v->as_array()[i];
     if (!item.is_string()) {
-      return bad(field + "[" + std::to_string(i) + "]",
+      return field_error(field + "[" + std::to_string(i) + "]",
                  "expected a string, got " + std::string(item.type_name()));
     }
     out.push_back(item.as_string());
@@ -151,7 +132,7 @@ Result<std::vector<std::string>> read_options(const JsonTree& obj, std::string_v
 
 Result<LabelInput> input_from_json(const JsonTree& input) {
   if (!input.is_object())
-    return bad("input",
+    return field_error("input",
                "expected an object with one of categorical, categorical_list, text, "
                "text_list, numeric, pass_fail; got " +
                    std::string(input.type_name()));
@@ -160,7 +141,7 @@ Result<LabelInput> input_from_json(const JsonTree& input) {
   size_t present = 0;
   for (const auto& [k, v] : members) present += !v.is_null();
   if (present != 1) {
-    return bad("input",
+    return field_error("input",
                "expected exactly one of categorical, categorical_list, text, text_list, numeric, "
                "pass_fail; got " +
                    std::to_string(present));
@@ -169,7 +150,7 @@ Result<LabelInput> input_from_json(const JsonTree& input) {
     if (body.is_null()) continue;
     const std::string path = "input." + kind + ".";
     if (!body.is_object())
-      return bad("input." + kind, "expected an object, got " + std::string(body.type_name()));
+      return field_error("input." + kind, "expected an object, got " + std::string(body.type_name()));
     TF_RETURN_IF_ERROR(check_keys(body, "label_schemas[].input." + kind, "input." + kind));
     if (kind == "categorical") {
       TF_ASSIGN_OR_RETURN(auto options, read_options(body, path));
@@ -223,8 +204,8 @@ std::string_view input_kind_name(const LabelInput& input) noexcept {
 }
 
 Status validate_label_schema(const LabelSchema& schema) {
-  if (std::string why = config::check_name(schema.name); !why.empty()) return bad("name", why);
-  if (schema.title.empty()) return bad("title", "must not be empty");
+  if (std::string why = config::check_name(schema.name); !why.empty()) return field_error("name", why);
+  if (schema.title.empty()) return field_error("title", "must not be empty");
   return std::visit(
       [](const auto& in) -> Status {
         using T = std::decay_t<decltype(in)>;
@@ -244,17 +225,17 @@ Status validate_label_schema(const LabelSchema& schema) {
                                  spec("input.text_list.max_count"));
         } else if constexpr (std::is_same_v<T, config::NumericInput>) {
           if (in.min_value && in.max_value && !(*in.min_value < *in.max_value)) {
-            return bad("input.numeric.max_value",
+            return field_error("input.numeric.max_value",
                        "must be greater than min_value (" + number_text(*in.min_value) + ")");
           }
           return Status::ok();
         } else {
           if (in.positive_label.empty())
-            return bad("input.pass_fail.positive_label", "must not be empty");
+            return field_error("input.pass_fail.positive_label", "must not be empty");
           if (in.negative_label.empty())
-            return bad("input.pass_fail.negative_label", "must not be empty");
+            return field_error("input.pass_fail.negative_label", "must not be empty");
           if (in.positive_label == in.negative_label) {
-            return bad("input.pass_fail.negative_label",
+            return field_error("input.pass_fail.negative_label",
                        "must differ from positive_label (" + json_quoted(in.positive_label) + ")");
           }
           return Status::ok();
@@ -277,17 +258,17 @@ Result<LabelSchema> label_schema_from_json(const JsonTree& body) {
   } else if (type == "expectation") {
     schema.type = config::LabelSchemaType::expectation;
   } else {
-    return bad("type", "expected \"feedback\" or \"expectation\", got " + json_quoted(type));
+    return field_error("type", "expected \"feedback\" or \"expectation\", got " + json_quoted(type));
   }
   TF_ASSIGN_OR_RETURN(schema.title, read_string(body, "title", "", true));
   TF_ASSIGN_OR_RETURN(schema.instruction, read_string(body, "instruction", "", false));
   if (const JsonTree* c = body.find("enable_comment")) {
     if (!c->is_bool())
-      return bad("enable_comment", "expected true or false, got " + std::string(c->type_name()));
+      return field_error("enable_comment", "expected true or false, got " + std::string(c->type_name()));
     schema.enable_comment = c->as_bool();
   }
   const JsonTree* input = body.find("input");
-  if (!input) return bad("input", "required");
+  if (!input) return field_error("input", "required");
   TF_ASSIGN_OR_RETURN(schema.input, input_from_json(*input));
   TF_RETURN_IF_ERROR(validate_label_schema(schema));
   return schema;
@@ -344,14 +325,14 @@ Result<JsonText> validate_label_value(const LabelSchema& schema, const JsonTree&
   std::string out;
   JsonWriter w(out);
   auto expected = [&](std::string_view what) {
-    return bad(path, "expected " + std::string(what) + ", got " + std::string(value.type_name()));
+    return field_error(path, "expected " + std::string(what) + ", got " + std::string(value.type_name()));
   };
   auto check_text = [&](std::string_view text, const std::optional<int64_t>& max,
                         std::string_view field) -> Status {
     if (max) {
       const size_t n = code_points(text);
       if (n > static_cast<size_t>(*max)) {
-        return bad(field, "longer than " + std::to_string(*max) + " characters (" +
+        return field_error(field, "longer than " + std::to_string(*max) + " characters (" +
                               std::to_string(n) + ")");
       }
     }
@@ -369,7 +350,7 @@ Result<JsonText> validate_label_value(const LabelSchema& schema, const JsonTree&
           if (!value.is_string()) return expected("one of " + one_of(in.options));
           if (std::find(in.options.begin(), in.options.end(), value.as_string()) ==
               in.options.end()) {
-            return bad(path,
+            return field_error(path,
                        json_quoted(value.as_string()) + " is not one of " + one_of(in.options));
           }
           w.string(value.as_string());
@@ -381,14 +362,14 @@ Result<JsonText> validate_label_value(const LabelSchema& schema, const JsonTree&
             const JsonTree& item = value.as_array()[i];
             const std::string field = std::string(path) + "[" + std::to_string(i) + "]";
             if (!item.is_string())
-              return bad(field, "expected a string, got " + std::string(item.type_name()));
+              return field_error(field, "expected a string, got " + std::string(item.type_name()));
             if (std::find(in.options.begin(), in.options.end(), item.as_string()) ==
                 in.options.end()) {
-              return bad(field,
+              return field_error(field,
                          json_quoted(item.as_string()) + " is not one of " + one_of(in.options));
             }
             if (!seen.insert(item.as_string()).second)
-              return bad(field, "duplicate option " + json_quoted(item.as_string()));
+              return field_error(field, "duplicate option " + json_quoted(item.as_string()));
             w.string(item.as_string());
           }
           w.end_array();
@@ -400,14 +381,14 @@ Result<JsonText> validate_label_value(const LabelSchema& schema, const JsonTree&
           if (!value.is_array()) return expected("an array of strings");
           const auto& items = value.as_array();
           if (in.max_count && items.size() > static_cast<size_t>(*in.max_count)) {
-            return bad(path, "more than " + std::to_string(*in.max_count) + " items (" +
+            return field_error(path, "more than " + std::to_string(*in.max_count) + " items (" +
                                  std::to_string(items.size()) + ")");
           }
           w.begin_array();
           for (size_t i = 0; i < items.size(); ++i) {
             const std::string field = std::string(path) + "[" + std::to_string(i) + "]";
             if (!items[i].is_string())
-              return bad(field, "expected a string, got " + std::string(items[i].type_name()));
+              return field_error(field, "expected a string, got " + std::string(items[i].type_name()));
             TF_RETURN_IF_ERROR(check_text(items[i].as_string(), in.max_length_each, field));
             w.string(items[i].as_string());
           }
@@ -416,7 +397,7 @@ Result<JsonText> validate_label_value(const LabelSchema& schema, const JsonTree&
           if (!value.is_number() || !std::isfinite(value.as_number())) return expected("a number");
           const double v = value.as_number();
           if ((in.min_value && v < *in.min_value) || (in.max_value && v > *in.max_value)) {
-            return bad(
+            return field_error(
                 path, number_text(v) + " is out of range [" +
                           (in.min_value ? number_text(*in.min_value) : std::string("-inf")) + ", " +
                           (in.max_value ? number_text(*in.max_value) : std::string("inf")) + "]");
@@ -430,7 +411,7 @@ Result<JsonText> validate_label_value(const LabelSchema& schema, const JsonTree&
           } else if (value.is_string() && value.as_string() == in.negative_label) {
             w.boolean(false);
           } else {
-            return bad(path, "expected true, false, " + json_quoted(in.positive_label) + " or " +
+            return field_error(path, "expected true, false, " + json_quoted(in.positive_label) + " or " +
                                  json_quoted(in.negative_label) + ", got " +
                                  (value.is_string() ? json_quoted(value.as_string())
                                                     : std::string(value.type_name())));
@@ -441,7 +422,7 @@ Result<JsonText> validate_label_value(const LabelSchema& schema, const JsonTree&
       schema.input);
   TF_RETURN_IF_ERROR(status);
   if (out.size() > kMaxAssessmentValueBytes) {
-    return bad(path, "value larger than " + std::to_string(kMaxAssessmentValueBytes) + " bytes");
+    return field_error(path, "value larger than " + std::to_string(kMaxAssessmentValueBytes) + " bytes");
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #include "core/ids.h"
 #include "core/time_format.h"
 #include "http/server.h"
+#include "sinks/labeling/json_fields.h"
 #include "sinks/labeling/label_schema.h"
 
 namespace tracefeed::labeling {
@@ -30,13 +31,7 @@ Result<JsonTree> body_of(const http::Request& req) {
 }
 
 Status check_keys(const JsonTree& body, std::initializer_list<std::string_view> known) {
-  for (const auto& [k, v] : body.as_object()) {
-    if (std::find(known.begin(), known.end(), k) != known.end()) continue;
-    std::string expected;
-    for (auto name : known) expected += (expected.empty() ? "" : ", ") + std::string(name);
-    return Status::invalid_argument(k + ": unknown key; expected one of: " + expected);
-  }
-  return Status::ok();
+  return check_known_keys(body, "", std::span<const std::string_view>(known.begin(), known.size()));
 }
 
 Result<std::string> required_string(const JsonTree& body, std::string_view key) {

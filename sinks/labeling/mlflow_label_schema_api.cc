@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "http/server.h"
+#include "sinks/labeling/json_fields.h"
 #include "sinks/labeling/label_schema.h"
 
 namespace tracefeed::labeling {
@@ -15,26 +16,9 @@ namespace {
 constexpr int64_t kDefaultPageSize = 100;
 constexpr int64_t kMaxPageSize = 1000;
 
-Status bad(std::string_view field, std::string message) {
-  return Status::invalid_argument(std::string(field) + ": " + std::move(message));
-}
-
-std::string json_quoted(std::string_view s) {
-  std::string out;
-  JsonWriter::append_escaped(out, s);
-  return out;
-}
-
 Status check_keys(const JsonTree& obj, std::string_view path,
                   std::initializer_list<std::string_view> known) {
-  for (const auto& [k, v] : obj.as_object()) {
-    if (std::find(known.begin(), known.end(), k) != known.end()) continue;
-    std::string expected;
-    for (auto name : known) expected += (expected.empty() ? "" : ", ") + std::string(name);
-    return bad(path.empty() ? k : std::string(path) + "." + k,
-               "unknown key; expected one of: " + expected);
-  }
-  return Status::ok();
+  return check_known_keys(obj, path, std::span<const std::string_view>(known.begin(), known.size()));
 }
 
 // Field readers. A null member reads as absent (protobuf's JSON form of an unset field).
@@ -47,13 +31,13 @@ Result<std::optional<std::string>> opt_string(const JsonTree& obj, std::string_v
                                               std::string_view field) {
   const JsonTree* v = member(obj, key);
   if (!v) return std::optional<std::string>();
-  if (!v->is_string()) return bad(field, "expected a string, got " + std::string(v->type_name()));
+  if (!v->is_string()) return field_error(field, "expected a string, got " + std::string(v->type_name()));
   return std::optional<std::string>(v->as_string());
 }
 
 Result<std::string> req_string(const JsonTree& obj, std::string_view key) {
   TF_ASSIGN_OR_RETURN(auto v, opt_string(obj, key, key));
-  if (!v || v->empty()) return bad(key, "required");
+  if (!v || v->empty()) return field_error(key, "required");
   return *v;
 }
 
@@ -65,7 +49,7 @@ Result<std::optional<bool>> opt_bool(const JsonTree& obj, std::string_view key,
   // Query strings and some JSON encoders send booleans as text.
   if (v->is_string() && (v->as_string() == "true" || v->as_string() == "false"))
     return std::optional<bool>(v->as_string() == "true");
-  return bad(field, "expected true or false, got " + std::string(v->type_name()));
+  return field_error(field, "expected true or false, got " + std::string(v->type_name()));
 }
 
 // Protobuf's JSON form allows integers as numbers or as decimal strings (int64).
@@ -84,7 +68,7 @@ Result<std::optional<int64_t>> opt_int(const JsonTree& obj, std::string_view key
     if (ec == std::errc() && ptr == s.data() + s.size() && !s.empty())
       return std::optional<int64_t>(out);
   }
-  return bad(field, "expected an integer, got " + (v->is_string() ? json_quoted(v->as_string())
+  return field_error(field, "expected an integer, got " + (v->is_string() ? json_quoted(v->as_string())
                                                                   : std::string(v->type_name())));
 }
 
@@ -93,7 +77,7 @@ Result<std::optional<double>> opt_number(const JsonTree& obj, std::string_view k
   const JsonTree* v = member(obj, key);
   if (!v) return std::optional<double>();
   if (v->is_number() && std::isfinite(v->as_number())) return std::optional<double>(v->as_number());
-  return bad(field, "expected a finite number, got " + std::string(v->type_name()));
+  return field_error(field, "expected a finite number, got " + std::string(v->type_name()));
 }
 
 Result<config::LabelSchemaType> type_from_json(const JsonTree& v) {
@@ -101,11 +85,11 @@ Result<config::LabelSchemaType> type_from_json(const JsonTree& v) {
     const std::string& s = v.as_string();
     if (s == "FEEDBACK" || s == "feedback") return config::LabelSchemaType::feedback;
     if (s == "EXPECTATION" || s == "expectation") return config::LabelSchemaType::expectation;
-    return bad("type", "expected FEEDBACK or EXPECTATION, got " + json_quoted(s));
+    return field_error("type", "expected FEEDBACK or EXPECTATION, got " + json_quoted(s));
   }
   if (v.is_number() && v.as_number() == 1) return config::LabelSchemaType::feedback;
   if (v.is_number() && v.as_number() == 2) return config::LabelSchemaType::expectation;
-  return bad("type",
+  return field_error("type",
              "expected FEEDBACK or EXPECTATION, got " +
                  (v.is_number() ? std::to_string(v.as_number()) : std::string(v.type_name())));
 }
@@ -114,7 +98,7 @@ Result<config::LabelSchemaType> type_from_json(const JsonTree& v) {
 Result<config::LabelInput> input_from_mlflow_json(const JsonTree& input) {
   constexpr std::string_view kKinds = "pass_fail, categorical, numeric, text";
   if (!input.is_object()) {
-    return bad("input", "expected an object with one of " + std::string(kKinds) + "; got " +
+    return field_error("input", "expected an object with one of " + std::string(kKinds) + "; got " +
                             std::string(input.type_name()));
   }
   TF_RETURN_IF_ERROR(check_keys(input, "input", {"pass_fail", "categorical", "numeric", "text"}));
@@ -126,13 +110,13 @@ Result<config::LabelInput> input_from_mlflow_json(const JsonTree& input) {
     chosen = &kv;
   }
   if (present != 1) {
-    return bad("input", "expected exactly one of " + std::string(kKinds) + "; got " +
+    return field_error("input", "expected exactly one of " + std::string(kKinds) + "; got " +
                             std::to_string(present));
   }
   const auto& [kind, body] = *chosen;
   const std::string path = "input." + kind;
   if (!body.is_object())
-    return bad(path, "expected an object, got " + std::string(body.type_name()));
+    return field_error(path, "expected an object, got " + std::string(body.type_name()));
   auto field = [&](std::string_view key) { return path + "." + std::string(key); };
   if (kind == "pass_fail") {
     TF_RETURN_IF_ERROR(check_keys(body, path, {"positive_label", "negative_label"}));
@@ -146,15 +130,15 @@ Result<config::LabelInput> input_from_mlflow_json(const JsonTree& input) {
   if (kind == "categorical") {
     TF_RETURN_IF_ERROR(check_keys(body, path, {"options", "multi_select"}));
     const JsonTree* v = member(body, "options");
-    if (!v) return bad(field("options"), "required");
+    if (!v) return field_error(field("options"), "required");
     if (!v->is_array())
-      return bad(field("options"),
+      return field_error(field("options"),
                  "expected an array of strings, got " + std::string(v->type_name()));
     std::vector<std::string> options;
     for (size_t i = 0; i < v->as_array().size(); ++i) {
       const JsonTree& o = v->as_array()[i];
       if (!o.is_string()) {
-        return bad(field("options") + "[" + std::to_string(i) + "]",
+        return field_error(field("options") + "[" + std::to_string(i) + "]",
                    "expected a string, got " + std::string(o.type_name()));
       }
       options.push_back(o.as_string());
@@ -312,14 +296,14 @@ Result<config::LabelSchema> label_schema_from_mlflow_json(const JsonTree& body) 
   TF_ASSIGN_OR_RETURN(schema.name, req_string(body, "name"));
   schema.title = schema.name;  // MLflow shows the name as the prompt
   const JsonTree* type = member(body, "type");
-  if (!type) return bad("type", "required (FEEDBACK or EXPECTATION)");
+  if (!type) return field_error("type", "required (FEEDBACK or EXPECTATION)");
   TF_ASSIGN_OR_RETURN(schema.type, type_from_json(*type));
   TF_ASSIGN_OR_RETURN(auto instruction, opt_string(body, "instruction", "instruction"));
   schema.instruction = instruction.value_or("");
   TF_ASSIGN_OR_RETURN(auto comment, opt_bool(body, "enable_comment", "enable_comment"));
   schema.enable_comment = comment.value_or(false);
   const JsonTree* input = member(body, "input");
-  if (!input) return bad("input", "required (one of pass_fail, categorical, numeric, text)");
+  if (!input) return field_error("input", "required (one of pass_fail, categorical, numeric, text)");
   TF_ASSIGN_OR_RETURN(schema.input, input_from_mlflow_json(*input));
   TF_RETURN_IF_ERROR(validate_for_mlflow(schema));
   return schema;
@@ -392,7 +376,7 @@ void register_mlflow_label_schema_routes(http::Server& server, LabelingService& 
     const int64_t page_size = max->value_or(kDefaultPageSize);
     if (page_size < 1 || page_size > kMaxPageSize) {
       return write_mlflow_error(
-          res, bad("max_results", "expected an integer from 1 to " + std::to_string(kMaxPageSize) +
+          res, field_error("max_results", "expected an integer from 1 to " + std::to_string(kMaxPageSize) +
                                       ", got " + std::to_string(page_size)));
     }
     // The token is the name the next page starts at (names are unique; order is by name).
@@ -445,7 +429,7 @@ void register_mlflow_label_schema_routes(http::Server& server, LabelingService& 
         if (!name.is_ok()) return write_mlflow_error(res, name.status());
         if (*name && **name != schema.name) {
           return write_mlflow_error(
-              res, bad("name",
+              res, field_error("name",
                        "renaming a label schema is not supported (answers and sessions refer to "
                        "it by name); create a new schema instead"));
         }
@@ -467,8 +451,8 @@ void register_mlflow_label_schema_routes(http::Server& server, LabelingService& 
             return write_mlflow_error(
                 res,
                 multi_switch
-                    ? bad("input.categorical.multi_select", "cannot be changed after creation")
-                    : bad("input", "cannot change the input kind of " + json_quoted(schema.name) +
+                    ? field_error("input.categorical.multi_select", "cannot be changed after creation")
+                    : field_error("input", "cannot change the input kind of " + json_quoted(schema.name) +
                                        " (it is " + std::string(input_kind_name(schema.input)) +
                                        "); create a new schema instead"));
           }
