@@ -9,6 +9,7 @@
 #include "core/json_tree.h"
 #include "core/json_writer.h"
 #include "core/time_format.h"
+#include "kafka/advisory_commit.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
 #include "state/store.h"
@@ -58,7 +59,13 @@ Status EvalSink::start() {
   co.group_id = _options.group_id;
   co.read_committed = true;
   TF_ASSIGN_OR_RETURN(_consumer, kafka::Consumer::create(co));
+  // The group's offsets serve the lag metric only (RocksDB holds the real ones).
+  _committer = std::make_unique<kafka::AdvisoryCommitter>(*_consumer, /*commit_watermark_when_idle=*/true);
   kafka::RebalanceHandlers handlers;
+  // Owner thread, inside poll_batch: a revoked partition's offsets are its new owner's to commit.
+  handlers.on_revoke = [this](std::span<const kafka::TopicPartition> parts) {
+    for (const auto& p : parts) _committer->forget(p.topic, p.partition);
+  };
   // Runs on the owner thread inside poll_batch: resume from the offsets stored with the
   // datasets they produced, never from the group's advisory commit.
   handlers.on_assign = [this](std::span<const kafka::TopicPartition> parts) {
@@ -85,6 +92,7 @@ void EvalSink::stop() {
   if (_thread.joinable()) _thread.join();
   if (_consumer) {
     (void)_consumer->close();
+    _committer.reset();
     _consumer.reset();
   }
 }
@@ -146,36 +154,13 @@ Status EvalSink::process(std::vector<kafka::Message>& records) {
     if (c.changed) spdlog::debug("eval sink: dataset {} version {}: +{} ~{}", c.dataset, c.version, c.added, c.updated);
   }
 
-  for (const auto& o : offsets) {
-    _uncommitted[{o.topic, o.partition}] = o.next_offset;
-    _applied[{o.topic, o.partition}] = o.next_offset;
-  }
+  for (const auto& o : offsets) _committer->applied(o.topic, o.partition, o.next_offset);
   advisory_commit(false);
   return Status::ok();
 }
 
-// Advisory group commit (the lag metric) at most once a second — also once the input went
-// quiet, so a caught-up sink reads lag 0; RocksDB holds the real offsets.
 void EvalSink::advisory_commit(bool idle) {
-  const int64_t now = _clock.monotonic_ns();
-  if (now - _last_commit_ns < 1'000'000'000) return;
-  if (idle) {
-    _last_commit_ns = now;  // at most one watermark round trip per partition a second
-    // Caught up: what is left below the high watermark is transaction markers (the join's
-    // exactly-once commits) or an open transaction's records, not readable yet; librdkafka's
-    // position does not step over markers, so commit the watermark (else lag reads 1 forever).
-    for (const auto& [tp, next] : _applied) {
-      auto marks = _consumer->watermark_offsets({tp.first, tp.second}, std::chrono::seconds(1));
-      if (marks.is_ok() && marks->high > next && marks->high != _committed[tp]) _uncommitted[tp] = marks->high;
-    }
-  }
-  if (_uncommitted.empty()) return;
-  _last_commit_ns = now;
-  for (const auto& [tp, next] : _uncommitted) _committed[tp] = next;
-  std::vector<kafka::TopicPartitionOffset> commits;
-  for (const auto& [tp, next] : _uncommitted) commits.push_back({tp.first, tp.second, next});
-  _uncommitted.clear();
-  if (Status s = _consumer->commit(commits); !s.is_ok()) spdlog::debug("eval sink: advisory commit: {}", s.to_string());
+  if (Status s = _committer->maybe_commit(idle); !s.is_ok()) spdlog::debug("eval sink: advisory commit: {}", s.to_string());
 }
 
 void EvalSink::dead_letter(const kafka::Message& m, const Status& why) {

@@ -31,6 +31,7 @@
 #include "sinks/eval/dataset_store.h"
 
 namespace tracefeed::kafka {
+class AdvisoryCommitter;
 class Consumer;
 class Message;
 class Producer;
@@ -89,8 +90,7 @@ class EvalSink {
   Status process(std::vector<kafka::Message>& records);
   void dead_letter(const kafka::Message& m, const Status& why);
   void fail(const Status& s);
-  // Commits applied offsets to the group (the lag metric) at most once a second; `idle`: the last
-  // poll was empty.
+  // Applied offsets to the group for the lag metric (kafka::AdvisoryCommitter).
   void advisory_commit(bool idle);
 
   EvalSinkOptions _options;
@@ -105,11 +105,7 @@ class EvalSink {
   EvalSinkStats _stats;
   mutable std::mutex _mu;  // guards _error
   Status _error;
-  int64_t _last_commit_ns = 0;
-  // Applied offsets not yet committed to the group (owner thread only).
-  std::map<std::pair<std::string, int32_t>, int64_t> _uncommitted;
-  std::map<std::pair<std::string, int32_t>, int64_t> _applied;    // next offset per partition
-  std::map<std::pair<std::string, int32_t>, int64_t> _committed;  // last advisory commit
+  std::unique_ptr<kafka::AdvisoryCommitter> _committer;  // owner thread
 };
 
 }  // namespace tracefeed::eval

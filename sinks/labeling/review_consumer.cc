@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "kafka/advisory_commit.h"
 #include "kafka/consumer.h"
 #include "sinks/labeling/labeling_service.h"
 #include "state/store.h"
@@ -28,7 +29,13 @@ Status ReviewConsumer::start() {
   co.group_id = _options.group_id;
   co.read_committed = true;
   TF_ASSIGN_OR_RETURN(_consumer, kafka::Consumer::create(co));
+  // The group's offsets serve the lag metric only (RocksDB holds the real ones).
+  _committer = std::make_unique<kafka::AdvisoryCommitter>(*_consumer, /*commit_watermark_when_idle=*/true);
   kafka::RebalanceHandlers handlers;
+  // Owner thread, inside poll_batch: a revoked partition's offsets are its new owner's to commit.
+  handlers.on_revoke = [this](std::span<const kafka::TopicPartition> parts) {
+    for (const auto& p : parts) _committer->forget(p.topic, p.partition);
+  };
   // Runs on the owner thread inside poll_batch: resume from the offsets stored with the items.
   handlers.on_assign = [this](std::span<const kafka::TopicPartition> parts) {
     std::vector<kafka::TopicPartitionOffset> out;
@@ -58,6 +65,7 @@ void ReviewConsumer::stop() {
   if (_thread.joinable()) _thread.join();
   if (_consumer) {
     (void)_consumer->close();
+    _committer.reset();
     _consumer.reset();
   }
 }
@@ -124,42 +132,13 @@ Status ReviewConsumer::process(std::vector<kafka::Message>& records) {
     std::lock_guard lock(_mu);
     for (const auto& [partition, offset] : next) _applied[partition] = offset;
   }
-  for (const auto& [partition, offset] : next) _uncommitted[partition] = offset;
+  for (const auto& [partition, offset] : next) _committer->applied(_options.topic, partition, offset);
   advisory_commit(false);
   return Status::ok();
 }
 
-// Advisory group commit (the lag metric) at most once a second — also once the input went
-// quiet, so a caught-up consumer reads lag 0; RocksDB holds the real offsets.
 void ReviewConsumer::advisory_commit(bool idle) {
-  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::steady_clock::now().time_since_epoch())
-                          .count();
-  if (now - _last_commit_ns < 1'000'000'000) return;
-  if (idle) {
-    _last_commit_ns = now;  // at most one watermark round trip per partition a second
-    // Caught up: below the high watermark a read_committed consumer has only transaction markers
-    // left (the join's exactly-once commits write one per partition), or records of a transaction
-    // still open, which are not readable yet. librdkafka's position does not step over markers, so
-    // committing next-record offsets would leave a lag of 1 forever: commit the watermark.
-    std::map<int32_t, int64_t> applied;
-    {
-      std::lock_guard lock(_mu);
-      applied = _applied;
-    }
-    for (const auto& [partition, next] : applied) {
-      auto marks = _consumer->watermark_offsets({_options.topic, partition}, std::chrono::seconds(1));
-      if (marks.is_ok() && marks->high > next && marks->high != _committed[partition]) _uncommitted[partition] = marks->high;
-    }
-  }
-  if (_uncommitted.empty()) return;
-  _last_commit_ns = now;
-  for (const auto& [partition, offset] : _uncommitted) _committed[partition] = offset;
-  std::vector<kafka::TopicPartitionOffset> commits;
-  for (const auto& [partition, offset] : _uncommitted) commits.push_back({_options.topic, partition, offset});
-  _uncommitted.clear();
-  if (Status s = _consumer->commit(commits); !s.is_ok())
-    spdlog::debug("labeling: advisory commit: {}", s.to_string());
+  if (Status s = _committer->maybe_commit(idle); !s.is_ok()) spdlog::debug("labeling: advisory commit: {}", s.to_string());
 }
 
 }  // namespace tracefeed::labeling

@@ -33,6 +33,7 @@
 #include "kafka/client_options.h"
 
 namespace tracefeed::kafka {
+class AdvisoryCommitter;
 class Consumer;
 class Message;
 }  // namespace tracefeed::kafka
@@ -90,8 +91,7 @@ class ReviewConsumer {
  private:
   void run();
   Status process(std::vector<kafka::Message>& records);
-  // Commits applied offsets to the group (the lag metric) at most once a second; `idle`: the last
-  // poll was empty.
+  // Applied offsets to the group for the lag metric (kafka::AdvisoryCommitter).
   void advisory_commit(bool idle);
 
   ReviewConsumerOptions _options;
@@ -105,9 +105,7 @@ class ReviewConsumer {
   mutable std::mutex _mu;  // guards _applied and _error
   std::map<int32_t, int64_t> _applied;
   Status _error;
-  int64_t _last_commit_ns = 0;
-  std::map<int32_t, int64_t> _uncommitted;  // applied, not yet committed to the group (owner thread)
-  std::map<int32_t, int64_t> _committed;    // last advisory commit per partition (owner thread)
+  std::unique_ptr<kafka::AdvisoryCommitter> _committer;  // owner thread
 };
 
 }  // namespace tracefeed::labeling
