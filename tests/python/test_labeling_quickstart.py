@@ -3,11 +3,6 @@ the thumbs-down trace is routed into the quickstart_review labeling session, an 
 submits response_accuracy and expected_response, and the answers join the trace as ordinary
 assessments (HUMAN/<reviewer>, metadata tracefeed.labeling_session_id). Then the real MLflow client
 finds the labeled trace with mlflow.search_traces(run_id=session.mlflow_run_id).
-
-Needs the labeling sink wired into apps/runtime.cc (sinks/labeling, issue #5): skipped with a reason
-while GET /api/v1/labeling-sessions answers 404. The search-by-run test also needs the search side
-(GET /api/2.0/mlflow/runs/get and the run_id filter over labeling::SessionMembership): skipped with
-a reason while runs/get answers 404.
 """
 import os
 import subprocess
@@ -69,8 +64,6 @@ def labeled():
     """Runs steps 1, 2 and 5; yields (tracefeed, trace_id, session)."""
     tf = start_tracefeed(CONFIG)
     try:
-        if requests.get(f"{tf.url}/api/v1/labeling-sessions", timeout=5).status_code == 404:
-            pytest.skip("the labeling sink is not wired into `tracefeed run` yet (apps/runtime.cc)")
         env = dict(os.environ, MLFLOW_TRACKING_URI=tf.url, MLFLOW_ENABLE_ASYNC_TRACE_LOGGING="false")
         out = subprocess.run([sys.executable, "-c", APP], env=env, capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stderr
@@ -136,8 +129,7 @@ def test_search_traces_by_labeling_session_run_id(labeled):
     """Quickstart step 6: mlflow.search_traces(run_id=labeling_session.mlflow_run_id)."""
     tf, trace_id, session = labeled
     run_id = session["mlflow_run_id"]
-    if requests.get(f"{tf.url}/api/2.0/mlflow/runs/get", params={"run_id": run_id}, timeout=5).status_code == 404:
-        pytest.skip("GET /api/2.0/mlflow/runs/get and the run_id search filter are not wired yet")
+    assert requests.get(f"{tf.url}/api/2.0/mlflow/runs/get", params={"run_id": run_id}, timeout=5).status_code == 200
     code = textwrap.dedent(f"""\
         import mlflow
         traces = mlflow.search_traces(run_id="{run_id}", return_type="list")

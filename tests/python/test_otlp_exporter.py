@@ -80,8 +80,6 @@ class TracefeedTarget:
     def trace(self, trace_id, want_spans):
         def get():
             r = requests.get(self.url + "/api/3.0/mlflow/traces/get", params={"trace_id": trace_id}, timeout=5)
-            if r.status_code == 404 and "no route" in r.text:
-                pytest.skip("GET /api/3.0/mlflow/traces/get is not served yet; export itself was verified")
             if r.status_code != 200:
                 return None
             t = r.json().get("trace", {})
@@ -102,9 +100,6 @@ def target(request):
         t.close()
     else:
         tf = request.getfixturevalue("tracefeed")
-        probe = requests.post(tf.url + "/v1/traces", data=b"", headers={"Content-Type": "application/x-protobuf"}, timeout=5)
-        if probe.status_code == 404 and "no route" in probe.text:
-            pytest.skip("POST /v1/traces is not wired into the tracefeed binary yet (apps/runtime.cc)")
         yield TracefeedTarget(tf)
 
 
