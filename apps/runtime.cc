@@ -95,6 +95,18 @@ Result<evaluate::ScorerSpec> scorer_spec(const config::ScorerConfig& c, const st
   return evaluate::normalize_scorer_spec(std::move(spec), path);
 }
 
+// Trace ids of a labeling session's items (id or name), optionally of one status, in arrival order.
+Result<std::vector<std::string>> session_trace_ids(const labeling::LabelingService& service, std::string_view ref,
+                                                   std::optional<labeling::ItemStatus> status) {
+  std::vector<std::string> ids;
+  for (uint64_t from = 1;;) {
+    TF_ASSIGN_OR_RETURN(labeling::ItemPage page, service.list_items(ref, status, from, 1000));
+    for (const auto& [item, item_status] : page.items) ids.push_back(item.trace_id);
+    if (page.next_seq == 0) return ids;
+    from = page.next_seq;
+  }
+}
+
 }  // namespace
 
 std::vector<config::ConfigError> check_config_evaluation(const config::Config& config) {
@@ -165,6 +177,7 @@ Status Runtime::start_kafka(const config::Config& config) {
         _bootstrap);
     for (const auto& topic : _topics.all()) {
       TF_RETURN_IF_ERROR(_broker->create_topic(topic, k.partitions, 1).with_context("kafka: create " + topic));
+      _partitions[topic] = k.partitions;
     }
   } else {
     _bootstrap = k.brokers;
@@ -186,16 +199,20 @@ Status Runtime::start_kafka(const config::Config& config) {
     std::vector<kafka::TopicSpec> specs;
     for (const auto& topic : _topics.all()) {
       auto parts = _admin->describe_topic_partitions(topic, kAdminTimeout);
-      if (parts.is_ok()) continue;
+      if (parts.is_ok()) {
+        _partitions[topic] = *parts;
+        continue;
+      }
       if (parts.status().code() != ErrorCode::not_found) return parts.status().with_context("kafka: describe " + topic);
       specs.push_back({topic, k.partitions, k.replication_factor, {}});
+      _partitions[topic] = k.partitions;
     }
     TF_RETURN_IF_ERROR(_admin->create_topics(specs, kAdminTimeout).with_context("kafka: create topics"));
   }
   // traces and assessments must be co-partitioned: a trace and its feedback meet in one
   // partition only when both topics have the same partition count.
-  TF_ASSIGN_OR_RETURN(int trace_parts, _admin->describe_topic_partitions(_topics.traces, kAdminTimeout));
-  TF_ASSIGN_OR_RETURN(int assess_parts, _admin->describe_topic_partitions(_topics.assessments, kAdminTimeout));
+  const int32_t trace_parts = _partitions.at(_topics.traces);
+  const int32_t assess_parts = _partitions.at(_topics.assessments);
   if (trace_parts != assess_parts) {
     return Status::invalid_argument("kafka: " + _topics.traces + " has " + std::to_string(trace_parts) +
                                     " partitions but " + _topics.assessments + " has " + std::to_string(assess_parts) +
@@ -410,15 +427,8 @@ Status Runtime::start_evaluation(const config::Config& config) {
   sources.search = evaluate::reader_searcher(*_reader, eo.max_records);
   if (_labeling) {
     // Every item of the session, whatever its status (mlflow.search_traces(run_id=session run)).
-    sources.session_traces = [l = _labeling.get()](const std::string& ref) -> Result<std::vector<std::string>> {
-      std::vector<std::string> ids;
-      uint64_t from = 1;
-      do {
-        TF_ASSIGN_OR_RETURN(auto page, l->list_items(ref, std::nullopt, from, 1000));
-        for (const auto& [item, status] : page.items) ids.push_back(item.trace_id);
-        from = page.next_seq;
-      } while (from != 0);
-      return ids;
+    sources.session_traces = [l = _labeling.get()](const std::string& ref) {
+      return session_trace_ids(*l, ref, std::nullopt);
     };
   }
   sources.dataset_records = [d = _datasets.get()](const std::string& name, std::optional<int64_t> version)
@@ -471,22 +481,15 @@ Status Runtime::start_lag_monitor() {
   TF_ASSIGN_OR_RETURN(auto reg, _lag->register_source(*_metrics));
   _metric_sources.push_back(std::move(reg));
   LagMonitorOptions options;
-  auto topic = [this](const std::string& name) -> Result<LagTopic> {
-    TF_ASSIGN_OR_RETURN(int parts, _admin->describe_topic_partitions(name, kAdminTimeout));
-    return LagTopic{name, parts};
-  };
+  // Partition counts as start_kafka found or made them.
+  auto topic = [this](const std::string& name) { return LagTopic{name, _partitions.at(name)}; };
   if (_join) {
-    TF_ASSIGN_OR_RETURN(auto traces, topic(_topics.traces));
-    TF_ASSIGN_OR_RETURN(auto assessments, topic(_topics.assessments));
-    options.groups.push_back({join::JoinProcessorOptions{}.group_id, {traces, assessments}});
+    options.groups.push_back(
+        {join::JoinProcessorOptions{}.group_id, {topic(_topics.traces), topic(_topics.assessments)}});
   }
-  if (_eval_sink) {
-    TF_ASSIGN_OR_RETURN(auto eval, topic(_topics.eval));
-    options.groups.push_back({eval::EvalSinkOptions{}.group_id, {eval}});
-  }
+  if (_eval_sink) options.groups.push_back({eval::EvalSinkOptions{}.group_id, {topic(_topics.eval)}});
   if (_review_consumer) {
-    TF_ASSIGN_OR_RETURN(auto review, topic(_topics.review));
-    options.groups.push_back({labeling::ReviewConsumerOptions{}.group_id, {review}});
+    options.groups.push_back({labeling::ReviewConsumerOptions{}.group_id, {topic(_topics.review)}});
   }
   _lag_monitor = std::make_unique<LagMonitor>(std::move(options), _client, *_lag);
   return _lag_monitor->start().with_context("lag monitor");
@@ -554,14 +557,8 @@ Status Runtime::start_http(const config::Config& config) {
     eval::DatasetApiOptions dataset_options;
     if (_labeling) {
       // POST /api/v1/datasets/{name}/records {"labeling_session_id"}: the session's completed items.
-      dataset_options.session_traces = [l = _labeling.get()](std::string_view id) -> Result<std::vector<std::string>> {
-        std::vector<std::string> ids;
-        for (uint64_t from = 1;;) {
-          TF_ASSIGN_OR_RETURN(labeling::ItemPage page, l->list_items(id, labeling::ItemStatus::completed, from, 1000));
-          for (const auto& [item, status] : page.items) ids.push_back(item.trace_id);
-          if (page.next_seq == 0) return ids;
-          from = page.next_seq;
-        }
+      dataset_options.session_traces = [l = _labeling.get()](std::string_view id) {
+        return session_trace_ids(*l, id, labeling::ItemStatus::completed);
       };
     }
     eval::register_dataset_routes(*_http, *_datasets, dataset_options);

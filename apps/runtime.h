@@ -6,6 +6,7 @@
 #include <atomic>
 #include "metrics/metrics.h"
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -153,6 +154,7 @@ class Runtime {
   Topics _topics;
   std::string _bootstrap;
   std::string _cluster_id;
+  std::map<std::string, int32_t> _partitions;  // partition count of every topic, from start_kafka
   std::unique_ptr<kafka::EmbeddedBroker> _broker;
   std::unique_ptr<kafka::Admin> _admin;
   std::unique_ptr<state::Store> _store;
