@@ -12,6 +12,7 @@
 #include "core/json_writer.h"
 #include "core/time_format.h"
 #include "kafka/consumer.h"
+#include "kafka/dead_letter.h"
 #include "kafka/producer.h"
 #include "processors/route/router.h"
 #include "state/store.h"
@@ -697,20 +698,8 @@ void JoinProcessor::add_dead_letter(const kafka::Message& m, const Status& why, 
     return;
   }
   if (!_options.exactly_once && !_producer) return;
-  std::string record;
-  JsonWriter w(record);
-  w.begin_object();
-  w.field("reason", error_code_name(why.code()));
-  w.field("message", why.message());
-  w.field("source_topic", m.topic());
-  w.field_int("source_partition", m.partition());
-  w.field_int("source_offset", m.offset());
-  w.field("time", format_rfc3339(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     _clock.now().time_since_epoch()).count()));
-  // The raw record, truncated: enough to find and fix the producer, bounded in size.
-  std::string_view raw = m.value().substr(0, 4096);
-  if (is_valid_utf8(raw)) w.field("raw", raw);
-  w.end_object();
+  std::string record = kafka::dead_letter_record(
+      m, why, std::chrono::duration_cast<std::chrono::nanoseconds>(_clock.now().time_since_epoch()).count());
   // With the batch's outputs: exactly-once, in its transaction (committed once, with the offsets
   // that consumed the record); at-least-once, acknowledged before the offsets move past it, so a
   // kill -9 cannot lose it.

@@ -11,6 +11,7 @@
 #include "core/time_format.h"
 #include "kafka/advisory_commit.h"
 #include "kafka/consumer.h"
+#include "kafka/dead_letter.h"
 #include "kafka/producer.h"
 #include "state/store.h"
 
@@ -166,20 +167,8 @@ void EvalSink::advisory_commit(bool idle) {
 void EvalSink::dead_letter(const kafka::Message& m, const Status& why) {
   spdlog::debug("eval sink: rejected {}/{}@{}: {}", m.topic(), m.partition(), m.offset(), why.to_string());
   if (!_producer || _options.dead_letter_topic.empty()) return;
-  std::string record;
-  JsonWriter w(record);
-  w.begin_object();
-  w.field("reason", error_code_name(why.code()));
-  w.field("message", why.message());
-  w.field("source_topic", m.topic());
-  w.field_int("source_partition", m.partition());
-  w.field_int("source_offset", m.offset());
-  w.field("time", format_rfc3339(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     _clock.now().time_since_epoch()).count()));
-  // The raw record, truncated: enough to find the producer at fault, bounded in size.
-  std::string_view raw = m.value().substr(0, 4096);
-  if (is_valid_utf8(raw)) w.field("raw", raw);
-  w.end_object();
+  const std::string record = kafka::dead_letter_record(
+      m, why, std::chrono::duration_cast<std::chrono::nanoseconds>(_clock.now().time_since_epoch()).count());
   if (Status s = _producer->produce(_options.dead_letter_topic, m.key(), record); !s.is_ok()) {
     spdlog::warn("eval sink: dead-letter: {}", s.to_string());
   }
