@@ -12,7 +12,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config git
   librdkafka-dev librocksdb-dev libsimdjson-dev prometheus-cpp-dev libyaml-cpp-dev
   libspdlog-dev libcli11-dev libcpp-httplib-dev libprotobuf-dev protobuf-compiler zlib1g-dev
-  libgtest-dev libgmock-dev libbenchmark-dev ccache
+  libgtest-dev libgmock-dev libbenchmark-dev ccache libjemalloc2
 )
 test_pkgs=(openjdk-17-jre-headless maven curl chromium)
 
