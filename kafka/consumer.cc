@@ -230,6 +230,46 @@ Status Consumer::seek(std::span<const TopicPartitionOffset> offsets, std::chrono
   return Status::ok();
 }
 
+namespace {
+
+detail::PartitionListPtr partition_list(std::span<const TopicPartition> partitions) {
+  detail::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const auto& p : partitions) rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition);
+  return list;
+}
+
+}  // namespace
+
+Status Consumer::pause(std::span<const TopicPartition> partitions) {
+  TF_RETURN_IF_ERROR(_impl->check_open());
+  if (partitions.empty()) return Status::ok();
+  auto list = partition_list(partitions);
+  return detail::status_from_err(rd_kafka_pause_partitions(_impl->rk.get(), list.get()), "kafka pause");
+}
+
+Status Consumer::resume(std::span<const TopicPartition> partitions) {
+  TF_RETURN_IF_ERROR(_impl->check_open());
+  if (partitions.empty()) return Status::ok();
+  auto list = partition_list(partitions);
+  return detail::status_from_err(rd_kafka_resume_partitions(_impl->rk.get(), list.get()), "kafka resume");
+}
+
+std::optional<Consumer::FetchProgress> Consumer::fetch_progress(const TopicPartition& partition) const {
+  if (_impl->closed) return std::nullopt;
+  int64_t low = RD_KAFKA_OFFSET_INVALID, high = RD_KAFKA_OFFSET_INVALID;
+  if (rd_kafka_get_watermark_offsets(_impl->rk.get(), partition.topic.c_str(), partition.partition, &low, &high) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR ||
+      high < 0) {
+    return std::nullopt;
+  }
+  const TopicPartition one[] = {partition};
+  auto list = partition_list(one);
+  if (rd_kafka_position(_impl->rk.get(), list.get()) != RD_KAFKA_RESP_ERR_NO_ERROR || list->elems[0].offset < 0) {
+    return std::nullopt;
+  }
+  return FetchProgress{list->elems[0].offset, high};
+}
+
 Status Consumer::commit(std::span<const TopicPartitionOffset> offsets) {
   TF_RETURN_IF_ERROR(_impl->check_open());
   if (offsets.empty()) return Status::ok();
@@ -245,8 +285,7 @@ Status Consumer::commit(std::span<const TopicPartitionOffset> offsets) {
 Result<std::vector<TopicPartitionOffset>> Consumer::committed(std::span<const TopicPartition> partitions,
                                                               std::chrono::milliseconds timeout) {
   TF_RETURN_IF_ERROR(_impl->check_open());
-  detail::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
-  for (const auto& tp : partitions) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  auto list = partition_list(partitions);
   TF_RETURN_IF_ERROR(detail::status_from_err(rd_kafka_committed(_impl->rk.get(), list.get(), to_ms(timeout)),
                                              "kafka committed"));
   return detail::from_list(list.get());

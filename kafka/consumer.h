@@ -149,6 +149,20 @@ class Consumer {
   // `timeout` for the seek to take effect. For re-reading a batch whose processing was abandoned.
   [[nodiscard]] Status seek(std::span<const TopicPartitionOffset> offsets, std::chrono::milliseconds timeout);
 
+  // Stops fetching these assigned partitions until resume(): for flow control between inputs
+  // (the join holds back feedback that runs ahead of its traces). Records of them already fetched
+  // may still be handed out by poll_batch.
+  [[nodiscard]] Status pause(std::span<const TopicPartition> partitions);
+  [[nodiscard]] Status resume(std::span<const TopicPartition> partitions);
+
+  // How far the client has fetched `partition` and how far the log went at the last fetch
+  // response, without asking the broker; nullopt until both are known.
+  struct FetchProgress {
+    std::int64_t position = 0;        // next offset the client will fetch
+    std::int64_t high_watermark = 0;  // as of the last fetch response
+  };
+  [[nodiscard]] std::optional<FetchProgress> fetch_progress(const TopicPartition& partition) const;
+
   // Synchronously commits these offsets (NEXT offset to consume) for group_id.
   [[nodiscard]] Status commit(std::span<const TopicPartitionOffset> offsets);
 

@@ -12,6 +12,7 @@
 #include <set>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 
 #include <rocksdb/cache.h>
@@ -122,6 +123,13 @@ struct WriteBatch::Impl {
     holding = false;
   }
   std::array<Changes, family_count> changes;
+  // prefetch(): the store's answers for keys the batch has not changed.
+  struct ViewHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view v) const noexcept { return std::hash<std::string_view>{}(v); }
+  };
+  using Prefetched = std::unordered_map<std::string, std::optional<std::string>, ViewHash, std::equal_to<>>;
+  std::array<Prefetched, family_count> prefetched;
   size_t operations = 0;   // put/erase calls (count())
   size_t data_bytes = 0;   // their key + value bytes (data_size_bytes())
   rocksdb::WriteBatch rep;  // built by Store::write; its buffer is reused

@@ -114,6 +114,9 @@ Result<std::optional<std::string>> WriteBatch::get(Family family, std::string_vi
   TF_RETURN_IF_ERROR(store.check_open());
   const auto& changes = _impl->changes[family_index(family)];
   if (auto it = changes.find(key); it != changes.end()) return it->second;
+  if (const auto& prefetched = _impl->prefetched[family_index(family)]; !prefetched.empty()) {
+    if (auto it = prefetched.find(key); it != prefetched.end()) return it->second;
+  }
   std::string value;
   const rocksdb::Status s = store.db->Get(rocksdb::ReadOptions(), store.handle(family), to_slice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
@@ -166,6 +169,38 @@ Status WriteBatch::multi_get(Family family, std::span<const std::string_view> ke
   return Status::ok();
 }
 
+Status WriteBatch::prefetch(Family family, std::span<const std::string_view> keys) {
+  auto& store = *_impl->store;
+  TF_RETURN_IF_ERROR(store.check_open());
+  const auto& changes = _impl->changes[family_index(family)];
+  auto& prefetched = _impl->prefetched[family_index(family)];
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (std::string_view key : keys) {
+    if (changes.contains(key)) continue;
+    // Reserve the slot now: a key listed twice is read once.
+    if (prefetched.try_emplace(std::string(key)).second) slices.push_back(to_slice(key));
+  }
+  if (slices.empty()) return Status::ok();
+  const size_t m = slices.size();
+  std::vector<rocksdb::PinnableSlice> pinned(m);
+  std::vector<rocksdb::Status> statuses(m);
+  store.db->MultiGet(rocksdb::ReadOptions(), store.handle(family), m, slices.data(), pinned.data(), statuses.data(),
+                     /*sorted_input=*/false);
+  for (size_t j = 0; j < m; ++j) {
+    auto it = prefetched.find(to_view(slices[j]));
+    if (statuses[j].IsNotFound()) continue;  // the slot stays nullopt: absent
+    if (!statuses[j].ok()) {
+      for (size_t k = j; k < m; ++k) {  // unknown: ask the store again
+        if (auto unknown = prefetched.find(to_view(slices[k])); unknown != prefetched.end()) prefetched.erase(unknown);
+      }
+      return from_rocksdb(statuses[j], family_context("prefetch", family));
+    }
+    it->second.emplace(pinned[j].data(), pinned[j].size());
+  }
+  return Status::ok();
+}
+
 Status WriteBatch::scan_prefix(Family family, std::string_view prefix, const ScanVisitor& visit) const {
   const std::string upper = prefix_successor(prefix);
   return _impl->store->scan(_impl.get(), family, prefix, upper, prefix, 0, visit).status();
@@ -187,6 +222,7 @@ const Status& WriteBatch::status() const noexcept { return _impl->status; }
 void WriteBatch::clear() {
   _impl->release_iterators();
   for (auto& changes : _impl->changes) changes.clear();
+  for (auto& prefetched : _impl->prefetched) prefetched.clear();
   _impl->operations = 0;
   _impl->data_bytes = 0;
   _impl->status = Status::ok();

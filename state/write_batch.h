@@ -60,6 +60,13 @@ class WriteBatch {
                                  std::vector<std::optional<std::string>>& values) const;
   [[nodiscard]] Status scan_prefix(Family family, std::string_view prefix,
                                    const ScanVisitor& visit) const;
+  // Reads these keys from the store in one MultiGet and keeps the answers in the batch, so that
+  // a later get() of one costs a hash lookup: for a caller that knows its reads up front (the join
+  // prefetches a polled batch's event ids, traces and decisions — RocksDB's batched MultiGet
+  // checks each file's filter once for all of them). The answers are the store's as of this
+  // call, so only for keys no other writer changes while the batch is open. Keys the batch has
+  // changed or prefetched already are not read again; clear() forgets the answers.
+  [[nodiscard]] Status prefetch(Family family, std::span<const std::string_view> keys);
   // Visits the entries the batch itself put under `prefix` (not the store's, not erased ones), in
   // key order, without touching RocksDB: for a caller that knows the store holds nothing there.
   void scan_prefix_in_batch(Family family, std::string_view prefix, const ScanVisitor& visit) const;

@@ -182,6 +182,45 @@ TEST_F(EmbeddedKafkaTest, ProduceBatchThenConsumeRoundTrip) {
   EXPECT_EQ(seen["tr-42"], "value-42");
 }
 
+TEST_F(EmbeddedKafkaTest, PausedPartitionIsNotFetchedUntilResumed) {
+  const std::string topic = unique_name("pause");
+  ASSERT_TRUE(_broker->create_topic(topic, 1).is_ok());
+  auto p = producer();
+  ASSERT_TRUE(p);
+  auto send = [&](int from, int n) {
+    std::vector<std::string> values;
+    for (int i = from; i < from + n; ++i) values.push_back("v" + std::to_string(i));
+    std::vector<ProduceRecord> records;
+    for (const auto& v : values) records.push_back({topic, "k", v, 0});
+    for (const auto& r : p->produce_batch(records, 20s)) ASSERT_TRUE(r.status.is_ok()) << r.status.to_string();
+  };
+  send(0, 10);
+  auto c = consumer();
+  ASSERT_TRUE(c);
+  const TopicPartition tp{topic, 0};
+  EXPECT_FALSE(c->fetch_progress(tp).has_value());  // nothing fetched yet
+  const TopicPartitionOffset from[] = {{topic, 0, kOffsetBeginning}};
+  ASSERT_TRUE(c->assign(from).is_ok());
+  ASSERT_EQ(consume(*c, 10).size(), 10u);
+  // Caught up: the client fetched to the end of the log, without asking the broker again.
+  ASSERT_TRUE(wait_until([&] {
+    auto progress = c->fetch_progress(tp);
+    return progress && progress->position == 10 && progress->high_watermark == 10;
+  }, 10s));
+
+  const TopicPartition paused[] = {tp};
+  ASSERT_TRUE(c->pause(paused).is_ok());
+  send(10, 5);
+  auto none = c->poll_batch(100, 500ms);  // would have fetched the 5 by now (fetch.wait.max.ms 10)
+  ASSERT_TRUE(none.is_ok());
+  EXPECT_TRUE(none->empty());
+  ASSERT_TRUE(c->resume(paused).is_ok());
+  auto rest = consume(*c, 5);
+  ASSERT_EQ(rest.size(), 5u);
+  EXPECT_EQ(rest[0].value(), "v10");
+  EXPECT_EQ(rest[0].offset(), 10);
+}
+
 TEST_F(EmbeddedKafkaTest, KeysLandOnTheJavaMurmur2Partition) {
   const std::string topic = unique_name("murmur");
   constexpr int kPartitions = 7;
