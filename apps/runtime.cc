@@ -277,6 +277,7 @@ Status Runtime::start_processors(const config::Config& config) {
   jo.exactly_once = config.kafka.exactly_once;
   jo.instance_id = config.kafka.instance_id;
   jo.orphan_timeout = config.join.orphan_timeout;
+  jo.max_input_skew = config.join.max_input_skew;
   TF_ASSIGN_OR_RETURN(_feedback_metrics, quality::FeedbackMetrics::create(*_metrics, _clock));
   jo.on_assessment_change = [fm = _feedback_metrics.get()](const Assessment* before, const Assessment* after) {
     fm->on_assessment_applied(before, after);

@@ -1093,6 +1093,7 @@ void Loader::load_evaluation(const MapView& m, const Path& p, EvaluationOptions&
 
 void Loader::load_join(const MapView& m, const Path& p, JoinOptions& out) {
   field(m, p, "orphan_timeout", out.orphan_timeout);
+  field(m, p, "max_input_skew", out.max_input_skew);
 }
 
 void Loader::load_metrics(const MapView& m, const Path& p, MetricsOptions& out) {

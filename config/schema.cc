@@ -110,6 +110,17 @@ constexpr KeySpec kSchema[] = {
                     "arrives later.",
      .min = 1000,
      .max = 2'592'000'000},
+    {.path = "join.max_input_skew",
+     .type = KeyType::duration,
+     .default_yaml = "20ms",
+     .description = "Event-time alignment of the two inputs: while a partition of the "
+                    "assessments topic has been read more than this far (record timestamps) "
+                    "ahead of the traces partition with the same number, and that one has more "
+                    "to read, the assessments partition waits (up to 2 s at a time). A backlog is "
+                    "then read with feedback beside its traces, so it joins in memory instead of "
+                    "waiting in state; caught-up traffic is never held back. `0s` turns it off.",
+     .min = 0,
+     .max = 3'600'000},
     {.path = "http",
      .type = KeyType::mapping,
      .description = "The HTTP listener: MLflow-compatible and native APIs, OTLP, web UI, "

@@ -82,6 +82,7 @@ struct Flags {
   double rate = 10'000;
   int latency_seconds = 20;
   size_t max_batch = 2000;
+  int64_t input_skew_ms = -1;  // JoinProcessorOptions::max_input_skew; -1: its default
   uint64_t memory_mb = 512;
   bool exactly_once = false;
   bool state_only = false;
@@ -113,6 +114,7 @@ Flags parse_flags(int argc, char** argv) {
     else if (k == "--rate") f.rate = std::stod(value());
     else if (k == "--latency-seconds") f.latency_seconds = std::stoi(value());
     else if (k == "--max-batch") f.max_batch = std::stoull(value());
+    else if (k == "--input-skew-ms") f.input_skew_ms = std::stoll(value());
     else if (k == "--memory-mb") f.memory_mb = std::stoull(value());
     else if (k == "--exactly-once") f.exactly_once = true;
     else if (k == "--state-only") f.state_only = true;
@@ -335,6 +337,7 @@ int run_state_only(const Flags& f) {
   Envelope env;
   Trace joined;
   state::WriteBatch batch(store);
+  if (auto pending = joiner.load_pending(store); !pending.is_ok()) usage(pending.status().to_string());
   uint64_t n_events = 0, batch_events = 0, offset = 0, outputs_total = 0, traces = 0;
   const auto start = SteadyClock::now();
   const double cpu_start = cpu_seconds();
@@ -347,13 +350,15 @@ int run_state_only(const Flags& f) {
       bool present = false;
       auto joined = joiner.joined(batch, id, present);
       if (!joined.is_ok()) usage(joined.status().to_string());
-      if (Status s = router.route(**joined, present, t, batch, outputs); !s.is_ok()) usage(s.to_string());
+      if (Status s = router.route(**joined, present, t, batch, outputs, joiner.trace_written(id)); !s.is_ok()) {
+        usage(s.to_string());
+      }
     }
     outputs_total += outputs.size();
     outputs.clear();
     batch.set_offset("bench-cluster", "bench.traces", 0, static_cast<int64_t>(offset));
     if (Status s = store.write(batch); !s.is_ok()) usage(s.to_string());
-    joiner.begin_batch();
+    joiner.batch_written(batch);  // as the join does: the LRU of stored traces, the pending index
     touched.clear();
     touched_set.clear();
     batch_events = 0;
@@ -494,6 +499,7 @@ int run_kafka(const Flags& f) {
   jo.group_id = "bench-join-" + std::to_string(::getpid());
   jo.cluster_id = *cluster_id;
   jo.max_batch = f.max_batch;
+  if (f.input_skew_ms >= 0) jo.max_input_skew = std::chrono::milliseconds(f.input_skew_ms);
   jo.exactly_once = f.exactly_once;
   join::JoinProcessor join(jo, client, store, out_producer->get(), &router, clock);
   const auto t_start = SteadyClock::now();
@@ -524,6 +530,8 @@ int run_kafka(const Flags& f) {
               " duplicates, %" PRIu64 " transactions\n",
               f.exactly_once ? "exactly-once" : "at-least-once", measured, secs, measured / secs, seconds_since(t_start),
               st.batches.load(), st.routed_outputs.load(), st.duplicates.load(), st.transactions.load());
+  std::printf("input alignment: %" PRIu64 " feedback partition pauses; %" PRId64 " feedback pending at the end\n",
+              st.input_pauses.load(), st.pending_assessments.load());
   std::printf("peak RSS during the catch-up: %.0f MiB\n", proc_status_mib("VmHWM:"));
   print_store(store);
   std::fflush(stdout);

@@ -304,6 +304,8 @@ TEST(ConfigLoad, StaticMembershipAndOrphanTimeout) {
   EXPECT_EQ(c.kafka.instance_id, "tracefeed-0.eu-west");
   EXPECT_EQ(c.join.orphan_timeout, std::chrono::minutes(15));
   EXPECT_EQ(load_ok("").join.orphan_timeout, std::chrono::hours(1));
+  EXPECT_EQ(load_ok("").join.max_input_skew, std::chrono::milliseconds(20));
+  EXPECT_EQ(load_ok("join: {max_input_skew: 0s}\n").join.max_input_skew, std::chrono::milliseconds(0));
 }
 
 TEST(ConfigLoad, ReviewersMayBeEmailAddresses) {

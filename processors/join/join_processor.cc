@@ -50,6 +50,7 @@ struct JoinProcessor::Batch {
   struct Range {
     int64_t first = -1;  // first offset in the batch (to re-read an abandoned batch)
     int64_t next = 0;    // next offset to consume after the batch
+    int64_t last_timestamp_ms = -1;
   };
   state::WriteBatch write;
   // Keyed by views into the records' topic names (the records outlive the Batch): no
@@ -96,12 +97,7 @@ JoinProcessor::~JoinProcessor() { stop(); }
 Status JoinProcessor::start() {
   if (_options.cluster_id.empty()) return Status::invalid_argument("join: cluster_id is required");
   if (_options.max_batch == 0) return Status::invalid_argument("join: max_batch must be at least 1");
-  int64_t pending = 0;
-  TF_RETURN_IF_ERROR(_store.scan_prefix(state::Family::pending, "", [&](std::string_view, std::string_view) {
-    ++pending;
-    return true;
-  }));
-  _stats.pending_assessments = pending;
+  TF_ASSIGN_OR_RETURN(_stats.pending_assessments, _joiner.load_pending(_store));
 
   if (_options.exactly_once) {
     // Stable across restarts: init_transactions then fences the crashed predecessor's producer
@@ -215,6 +211,7 @@ void JoinProcessor::run() {
       }
       if (!caught_up) ++full_batches_since_step;
     }
+    align_inputs();
     if (!_stopping && _stats.aborted_transactions == aborted_before &&
         (caught_up || (_options.backfill_every_batches > 0 && full_batches_since_step >= _options.backfill_every_batches))) {
       full_batches_since_step = 0;
@@ -321,6 +318,15 @@ void JoinProcessor::on_revoke(std::span<const kafka::TopicPartition> parts) {
       _applied.erase(it);
     }
   }
+  // Partitions leave the alignment unpaused (a pause must not outlive our ownership).
+  std::vector<kafka::TopicPartition> unpause;
+  for (const auto& p : parts) {
+    auto it = _input_clock.find(p.partition);
+    if (it == _input_clock.end()) continue;
+    if (it->second.paused) unpause.push_back({_options.topics.assessments, p.partition});
+    _input_clock.erase(it);
+  }
+  if (Status s = _consumer->resume(unpause); !s.is_ok()) spdlog::debug("join: resume on revoke: {}", s.to_string());
   // At-least-once: the group's offsets are advisory (lag); bring them up to date for the next
   // owner's lag metric. Exactly-once: the transactions already committed them.
   if (!_options.exactly_once && !commits.empty()) {
@@ -352,10 +358,49 @@ Status JoinProcessor::process(std::vector<kafka::Message>& records) {
   TF_RETURN_IF_ERROR(write_state(b));
   _stats.routed_outputs += b.routed;
   hook(CommitPoint::state_written, b);
+  note_input_times(b);
 
   _commit_due = true;
   advisory_commit();
   return Status::ok();
+}
+
+void JoinProcessor::note_input_times(const Batch& b) {
+  if (_options.max_input_skew.count() <= 0) return;
+  for (const auto& [tp, r] : b.ranges) {
+    InputClock& c = _input_clock[tp.second];
+    int64_t& latest = tp.first == _options.topics.traces ? c.traces_ms : c.assessments_ms;
+    latest = std::max(latest, r.last_timestamp_ms);
+  }
+}
+
+// max_input_skew. Runs after every poll, also an empty one, so a pause always ends.
+void JoinProcessor::align_inputs() {
+  constexpr int64_t kMaxPauseNs = 2'000'000'000;
+  if (_options.max_input_skew.count() <= 0 || _input_clock.empty()) return;
+  const int64_t skew_ms = _options.max_input_skew.count();
+  const int64_t now_ns = _clock.monotonic_ns();
+  std::vector<kafka::TopicPartition> pause, resume;
+  for (auto& [partition, c] : _input_clock) {
+    bool hold = c.assessments_ms >= 0 && c.assessments_ms > c.traces_ms + skew_ms;
+    if (hold) {
+      // Only while the traces partition has records to give: never wait for traffic that is not
+      // there (live, or a partition without traces).
+      const auto traces = _consumer->fetch_progress({_options.topics.traces, partition});
+      hold = traces && traces->position < traces->high_watermark;
+    }
+    if (hold && !c.paused) {
+      c.paused = true;
+      c.paused_at_ns = now_ns;
+      pause.push_back({_options.topics.assessments, partition});
+    } else if (c.paused && (!hold || now_ns - c.paused_at_ns > kMaxPauseNs)) {
+      c.paused = false;
+      resume.push_back({_options.topics.assessments, partition});
+    }
+  }
+  if (Status s = _consumer->pause(pause); !s.is_ok()) spdlog::warn("join: pausing feedback input: {}", s.to_string());
+  if (Status s = _consumer->resume(resume); !s.is_ok()) spdlog::warn("join: resuming feedback input: {}", s.to_string());
+  _stats.input_pauses += pause.size();
 }
 
 // At-least-once: the group's committed offsets are advisory — RocksDB holds the real ones — and
@@ -437,24 +482,36 @@ Status JoinProcessor::prepare(std::span<kafka::Message> records, bool suppress_o
   _joiner.begin_batch();  // a new Batch: nothing cached from a previous (maybe dropped) one
   _joiner.set_change_log(_options.on_assessment_change ? &b.changes : nullptr);
   b.records += records.size();
-  for (const auto& m : records) {
+  // Parse everything first, so that the store is read once for the whole batch (Joiner::prefetch).
+  if (_envelopes.size() < records.size()) _envelopes.resize(records.size());
+  _parsed.resize(records.size());
+  _prefetch.clear();
+  for (size_t i = 0; i < records.size(); ++i) {
+    _parsed[i] = _parser.parse_envelope(records[i].value(), _envelopes[i]);
+    if (_parsed[i].is_ok()) _prefetch.push_back(&_envelopes[i]);
+  }
+  TF_RETURN_IF_ERROR(_joiner.prefetch(b.write, _prefetch));
+  for (size_t i = 0; i < records.size(); ++i) {
+    const kafka::Message& m = records[i];
+    const Envelope& e = _envelopes[i];
     Batch::Range& range = b.ranges[{m.topic(), m.partition()}];
     if (range.first < 0) range.first = m.offset();
     range.next = m.offset() + 1;
-    if (Status s = _parser.parse_envelope(m.value(), _envelope); !s.is_ok()) {
+    range.last_timestamp_ms = std::max(range.last_timestamp_ms, m.timestamp_ms());
+    if (const Status& s = _parsed[i]; !s.is_ok()) {
       ++b.malformed;
       add_dead_letter(m, s, b);
       continue;
     }
     const int64_t record_time_ns = m.timestamp_ms() > 0 ? m.timestamp_ms() * 1'000'000 : 0;
-    ApplyResult r = _joiner.apply(_envelope, record_time_ns, b.write);
+    ApplyResult r = _joiner.apply(e, record_time_ns, b.write);
     switch (r.kind) {
       case ApplyResult::Kind::applied: {
         ++b.applied;
-        const int64_t time_ns = _envelope.time != 0 ? _envelope.time : record_time_ns;
-        auto [it, inserted] = b.touched_index.try_emplace(_envelope.trace_id(), b.touched.size());
+        const int64_t time_ns = e.time != 0 ? e.time : record_time_ns;
+        auto [it, inserted] = b.touched_index.try_emplace(e.trace_id(), b.touched.size());
         if (inserted) {
-          b.touched.emplace_back(_envelope.trace_id(), time_ns);
+          b.touched.emplace_back(e.trace_id(), time_ns);
         } else {
           b.touched[it->second].second = std::max(b.touched[it->second].second, time_ns);
         }
@@ -475,12 +532,16 @@ Status JoinProcessor::prepare(std::span<kafka::Message> records, bool suppress_o
 
 Status JoinProcessor::route_touched(Batch& b) {
   std::vector<route::Output> routed;
+  std::vector<std::string_view> ids;
+  ids.reserve(b.touched.size());
+  for (const auto& t : b.touched) ids.push_back(t.first);
+  TF_RETURN_IF_ERROR(_router->prefetch(ids, b.write));
   for (const auto& [trace_id, time_ns] : b.touched) {
     bool present = false;
     // The trace as the batch left it, from the Joiner's per-batch cache (not re-read, not
     // re-parsed).
     TF_ASSIGN_OR_RETURN(const Trace* joined, _joiner.joined(b.write, trace_id, present));
-    TF_RETURN_IF_ERROR(_router->route(*joined, present, time_ns, b.write, routed));
+    TF_RETURN_IF_ERROR(_router->route(*joined, present, time_ns, b.write, routed, _joiner.trace_written(trace_id)));
   }
   if (b.suppress_outputs) {
     b.suppressed += routed.size();
@@ -505,6 +566,7 @@ Status JoinProcessor::write_state(Batch& b) {
   } else {
     TF_RETURN_IF_ERROR(_store.write(b.write));
   }
+  _joiner.batch_written(b.write);
   if (_options.on_assessment_change) {
     for (const auto& c : b.changes) {
       _options.on_assessment_change(c.before ? &*c.before : nullptr, c.after ? &*c.after : nullptr);

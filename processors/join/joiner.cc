@@ -1,9 +1,12 @@
 #include "processors/join/joiner.h"
 
+#include <algorithm>
+
 #include "core/ids.h"
 #include "processors/join/trace_merge.h"
 #include "state/family.h"
 #include "state/keys.h"
+#include "state/store.h"
 #include "state/write_batch.h"
 
 namespace tracefeed::join {
@@ -17,6 +20,104 @@ std::string override_marker_key(std::string_view trace_id, std::string_view over
   k.push_back(state::key_separator);
   k += overridden_id;
   return k;
+}
+
+Result<int64_t> Joiner::load_pending(const state::Store& store) {
+  _pending_traces.clear();
+  _pending_cleared.clear();
+  _pending_known = false;
+  int64_t entries = 0;
+  TF_RETURN_IF_ERROR(store.scan_prefix(Family::pending, "", [&](std::string_view key, std::string_view) {
+    ++entries;
+    const size_t sep = key.find(state::key_separator);
+    _pending_traces.emplace(key.substr(0, sep));
+    return true;
+  }));
+  _pending_known = true;
+  return entries;
+}
+
+void Joiner::batch_written(const state::WriteBatch& batch) {
+  for (const auto& id : _pending_cleared) _pending_traces.erase(id);
+  _pending_cleared.clear();
+  if (_cache_batch == &batch) {
+    for (auto& [id, c] : _cache) {
+      c.written = false;
+      c.none_stored = false;  // the store may hold its assessments now
+      _stored.put(id, std::move(c));
+    }
+  }
+  _cache.clear();
+  _cache_batch = nullptr;
+}
+
+bool Joiner::trace_written(const std::string& trace_id) const {
+  auto it = _cache.find(trace_id);
+  return it != _cache.end() && it->second.written;
+}
+
+std::optional<Joiner::Cached> Joiner::StoredTraces::take(const std::string& trace_id) {
+  auto it = _index.find(trace_id);
+  if (it == _index.end()) return std::nullopt;
+  auto node = it->second;
+  _index.erase(it);
+  std::optional<Cached> c(std::move(node->second));
+  _order.erase(node);
+  return c;
+}
+
+void Joiner::StoredTraces::put(const std::string& trace_id, Cached&& c) {
+  erase(trace_id);
+  _order.emplace_front(trace_id, std::move(c));
+  _index.emplace(_order.front().first, _order.begin());
+  if (_order.size() > _capacity) {
+    _index.erase(_order.back().first);
+    _order.pop_back();
+  }
+}
+
+void Joiner::StoredTraces::erase(const std::string& trace_id) {
+  auto it = _index.find(trace_id);
+  if (it == _index.end()) return;
+  auto node = it->second;
+  _index.erase(it);
+  _order.erase(node);
+}
+
+void Joiner::cache_assessment(const state::WriteBatch& batch, const std::string& trace_id,
+                              std::string_view assessment_id, const Assessment* a) {
+  auto it = _cache_batch == &batch ? _cache.find(trace_id) : _cache.end();
+  if (it == _cache.end()) {
+    _stored.erase(trace_id);  // not in this batch's layer: an LRU copy would go stale
+    return;
+  }
+  Cached& c = it->second;
+  if (!c.assessments_loaded) return;
+  auto& list = c.trace.trace_info.assessments;
+  auto pos = std::lower_bound(list.begin(), list.end(), assessment_id,
+                              [](const Assessment& x, std::string_view id) { return x.assessment_id < id; });
+  const bool found = pos != list.end() && pos->assessment_id == assessment_id;
+  if (a == nullptr) {
+    if (found) list.erase(pos);
+  } else if (found) {
+    *pos = *a;
+  } else {
+    list.insert(pos, *a);
+  }
+}
+
+Status Joiner::prefetch(state::WriteBatch& batch, std::span<const Envelope* const> events) {
+  _views.clear();
+  for (const Envelope* e : events) {
+    if (!e->event_id.empty()) _views.push_back(e->event_id);
+  }
+  TF_RETURN_IF_ERROR(batch.prefetch(Family::dedup, _views));
+  _views.clear();
+  for (const Envelope* e : events) {
+    const std::string& id = e->trace_id();
+    if (!_cache.contains(id) && !_stored.contains(id)) _views.push_back(id);
+  }
+  return batch.prefetch(Family::traces, _views);
 }
 
 ApplyResult Joiner::apply(const Envelope& e, int64_t event_time_ns, state::WriteBatch& batch) {
@@ -50,6 +151,7 @@ Result<Joiner::Cached*> Joiner::cached(state::WriteBatch& batch, const std::stri
   // Bounded: a caller that reads many traces through one batch without begin_batch() must not
   // grow it without end. Dropping entries is always safe — what apply() changed is in the batch.
   if (_cache.size() >= kMaxCachedTraces) _cache.clear();
+  if (auto kept = _stored.take(trace_id)) return &_cache.emplace(trace_id, std::move(*kept)).first->second;
   TF_ASSIGN_OR_RETURN(auto stored, batch.get(Family::traces, trace_id));
   Cached c;
   c.present = stored.has_value();
@@ -60,6 +162,8 @@ Result<Joiner::Cached*> Joiner::cached(state::WriteBatch& batch, const std::stri
     c.trace.trace_info.assessments.clear();
   } else {
     c.trace.trace_info.trace_id = trace_id;
+    // No trace and nothing pending: the store holds no assessment of it either.
+    c.none_stored = _pending_known && !_pending_traces.contains(trace_id);
   }
   return &_cache.emplace(trace_id, std::move(c)).first->second;
 }
@@ -67,6 +171,7 @@ Result<Joiner::Cached*> Joiner::cached(state::WriteBatch& batch, const std::stri
 Result<const Trace*> Joiner::joined(state::WriteBatch& batch, const std::string& trace_id, bool& present) {
   TF_ASSIGN_OR_RETURN(Cached * c, cached(batch, trace_id));
   present = c->present;
+  if (c->assessments_loaded) return &c->trace;
   auto& assessments = c->trace.trace_info.assessments;
   assessments.clear();
   Status inner;
@@ -84,6 +189,7 @@ Result<const Trace*> Joiner::joined(state::WriteBatch& batch, const std::string&
     assessments.clear();
     return Status::corruption("stored assessment of " + trace_id + ": " + inner.message());
   }
+  c->assessments_loaded = true;
   return &c->trace;
 }
 
@@ -99,19 +205,33 @@ ApplyResult Joiner::apply_trace(const Trace& part, state::WriteBatch& batch) {
   if (!found.is_ok()) return {ApplyResult::Kind::rejected, found.status(), 0};
   Cached& c = **found;
   Trace& trace = c.trace;
-  trace.trace_info.assessments.clear();  // joined() may have filled them; the stored trace has none
+  // joined() may have loaded them; the stored trace has none.
+  std::vector<Assessment> assessments = std::move(trace.trace_info.assessments);
+  trace.trace_info.assessments.clear();
   int pending_delta = 0;
   if (c.present) {
     merge_trace(trace, Trace(part));
   } else {
-    // Feedback that came before its trace is joined now: clear its pending markers.
-    const std::string prefix = state::child_prefix(id);
-    Status scan = batch.scan_prefix(Family::pending, prefix, [&](std::string_view, std::string_view) {
-      --pending_delta;
-      return true;
-    });
-    if (!scan.is_ok()) return {ApplyResult::Kind::rejected, scan, 0};
-    if (pending_delta != 0) batch.erase_prefix(Family::pending, prefix);
+    // Feedback that came before its trace is joined now: clear its pending markers. While the
+    // trace is absent every assessment of it is pending, so loaded assessments name them all.
+    if (c.assessments_loaded) {
+      for (const Assessment& a : assessments) {
+        state::assign_child_key(_key2, id, a.assessment_id);
+        batch.erase(Family::pending, _key2);
+        --pending_delta;
+      }
+      if (_pending_known && _pending_traces.contains(id)) _pending_cleared.push_back(id);
+    } else if (!_pending_known || _pending_traces.contains(id)) {
+      _keys.clear();
+      Status scan = batch.scan_prefix(Family::pending, state::child_prefix(id), [&](std::string_view key, std::string_view) {
+        _keys.emplace_back(key);
+        return true;
+      });
+      if (!scan.is_ok()) return {ApplyResult::Kind::rejected, scan, 0};
+      for (const auto& key : _keys) batch.erase(Family::pending, key);
+      pending_delta = -static_cast<int>(_keys.size());
+      if (_pending_known) _pending_cleared.push_back(id);
+    }
     c.none_stored = pending_delta == 0;
     trace = part;
     trace.trace_info.assessments.clear();
@@ -122,6 +242,8 @@ ApplyResult Joiner::apply_trace(const Trace& part, state::WriteBatch& batch) {
   JsonWriter w(_json);
   write_json(w, trace);
   batch.put(Family::traces, id, _json);
+  trace.trace_info.assessments = std::move(assessments);
+  c.written = true;
   return {ApplyResult::Kind::applied, Status::ok(), pending_delta};
 }
 
@@ -140,6 +262,7 @@ void Joiner::store_assessment(state::WriteBatch& batch, const std::string& key, 
   JsonWriter w(_json);
   write_json(w, a);
   batch.put(Family::assessments, key, _json);
+  cache_assessment(batch, a.trace_id, a.assessment_id, &a);
 }
 
 void Joiner::log_change(const Assessment* before, const Assessment* after) {
@@ -162,6 +285,9 @@ ApplyResult Joiner::apply_create(const Envelope& e, int64_t time_ns, state::Writ
   if (a.source.source_type == SourceType::unspecified && a.source.source_id.empty()) {
     a.source = {SourceType::code, "default"};  // MLflow's default source
   }
+  // Its trace into the batch layer first, so that the cached assessments follow the writes below.
+  auto trace = cached(batch, a.trace_id);
+  if (!trace.is_ok()) return {ApplyResult::Kind::rejected, trace.status(), 0};
   // An override that arrived before this assessment already replaced it.
   auto marker = batch.get(Family::meta, override_marker_key(a.trace_id, a.assessment_id));
   if (!marker.is_ok()) return {ApplyResult::Kind::rejected, marker.status(), 0};
@@ -185,10 +311,9 @@ ApplyResult Joiner::apply_create(const Envelope& e, int64_t time_ns, state::Writ
   store_assessment(batch, _key, a);
   log_change(nullptr, &a);
 
-  auto trace = cached(batch, a.trace_id);
-  if (!trace.is_ok()) return {ApplyResult::Kind::rejected, trace.status(), 0};
   if (!(*trace)->present) {
     batch.put(Family::pending, _key, "");
+    if (_pending_known) _pending_traces.insert(a.trace_id);
     return {ApplyResult::Kind::applied, Status::ok(), 1};
   }
   return {};
@@ -232,6 +357,7 @@ ApplyResult Joiner::apply_delete(const Assessment& target, state::WriteBatch& ba
   if (!stored.is_ok()) return {ApplyResult::Kind::rejected, stored.status(), 0};
   if (!stored->has_value()) return {};  // deleting what is not there is a no-op (idempotent)
   batch.erase(Family::assessments, _key);
+  cache_assessment(batch, target.trace_id, target.assessment_id, nullptr);
   log_change(&**stored, nullptr);
   int pending_delta = 0;
   auto pending = batch.get(Family::pending, _key);

@@ -203,8 +203,8 @@ std::vector<std::string> RuleSet::take_backfill_requests() const {
 }
 
 Status Router::route(const Trace& trace, bool trace_present, int64_t time_ns, state::WriteBatch& batch,
-                     std::vector<Output>& outputs) {
-  if (trace_present) {
+                     std::vector<Output>& outputs, bool trace_changed) {
+  if (trace_present && trace_changed) {
     // A blind put: cheaper than reading whether the entry exists. An entry left behind by an
     // earlier timestamp of this trace is skipped by readers (time_index.h).
     time_index::assign_key(_key, time_index::timestamp_ms_of(trace.trace_info.request_time), trace.trace_info.trace_id);
@@ -215,6 +215,17 @@ Status Router::route(const Trace& trace, bool trace_present, int64_t time_ns, st
     TF_RETURN_IF_ERROR(route_one(rule, trace, trace_present, time_ns, batch, outputs));
   }
   return Status::ok();
+}
+
+Status Router::prefetch(std::span<const std::string_view> trace_ids, state::WriteBatch& batch) {
+  auto rules = _rules.snapshot();
+  _prefetch_keys.resize(trace_ids.size() * rules->size());
+  size_t n = 0;
+  for (std::string_view id : trace_ids) {
+    for (const Rule& rule : *rules) state::assign_child_key(_prefetch_keys[n++], id, rule.name);
+  }
+  std::vector<std::string_view> keys(_prefetch_keys.begin(), _prefetch_keys.begin() + static_cast<ptrdiff_t>(n));
+  return batch.prefetch(state::Family::decisions, keys);
 }
 
 Status Router::route_one(const Rule& rule, const Trace& trace, bool trace_present, int64_t time_ns,

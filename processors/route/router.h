@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -143,9 +144,15 @@ class Router {
   // Evaluates every rule for `trace` (trace_info.assessments filled; `trace_present` false when
   // only feedback has arrived), writes changed decision records into `batch` and appends the
   // outputs of newly routed rules. `time_ns` stamps decisions and outputs (event time). Also
-  // keeps the trace's time index entry (time_index.h). Call it for every trace a batch touched.
+  // keeps the trace's time index entry (time_index.h) — unless `trace_changed` is false: only its
+  // assessments changed, so the entry written when the trace itself was (or the index build's)
+  // is still right, and rewriting it would cost a memtable insert per feedback event. Call it for
+  // every trace a batch touched.
   [[nodiscard]] Status route(const Trace& trace, bool trace_present, int64_t time_ns, state::WriteBatch& batch,
-                             std::vector<Output>& outputs);
+                             std::vector<Output>& outputs, bool trace_changed = true);
+  // Reads the decision records route() will read for these traces (every rule) in one MultiGet
+  // (state::WriteBatch::prefetch). Optional; call it before routing a batch's touched traces.
+  [[nodiscard]] Status prefetch(std::span<const std::string_view> trace_ids, state::WriteBatch& batch);
   // Evaluates one rule.
   [[nodiscard]] Status route_one(const Rule& rule, const Trace& trace, bool trace_present, int64_t time_ns,
                                  state::WriteBatch& batch, std::vector<Output>& outputs);
@@ -182,6 +189,7 @@ class Router {
   WebhookDispatcher* _webhooks;
   BackfillOptions _backfill_options;
   std::string _key, _json, _reason;
+  std::vector<std::string> _prefetch_keys;
   std::optional<bool> _index_complete;  // unknown until the first backfill_step
   std::deque<BackfillJob> _backfills;
   std::optional<std::string> _finished_by_last_step;  // for backfill_abandoned()

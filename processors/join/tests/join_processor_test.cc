@@ -1,5 +1,7 @@
 #include "processors/join/join_processor.h"
 
+#include <cstdio>
+#include <functional>
 #include <set>
 
 #include "kafka/admin.h"
@@ -56,11 +58,12 @@ class JoinProcessorTest : public ::testing::Test {
     ASSERT_TRUE(_producer->produce(topic, kTrace, json).is_ok());
   }
 
-  std::unique_ptr<JoinProcessor> start_processor() {
+  std::unique_ptr<JoinProcessor> start_processor(const std::function<void(JoinProcessorOptions&)>& tweak = {}) {
     JoinProcessorOptions o;
     o.topics = _topics;
     o.cluster_id = _cluster_id;
     o.group_id = "join-test";
+    if (tweak) tweak(o);
     auto p = std::make_unique<JoinProcessor>(o, _client, *_store, _producer.get(), nullptr, _clock);
     EXPECT_TRUE(p->start().is_ok());
     return p;
@@ -113,6 +116,47 @@ TEST_F(JoinProcessorTest, RestartResumesFromStoredOffsets) {
   auto t = TraceReader(*_store).get(kTrace, false);
   ASSERT_TRUE(t.is_ok() && t->has_value());
   EXPECT_EQ((*t)->trace_info.assessments.size(), 2u);
+}
+
+// Event-time alignment (max_input_skew) holds an assessments partition back only while its
+// traces partition has more to read: feedback without any traces behind it is applied at once,
+// and a backlog read with a tight skew is applied completely, every feedback joined.
+TEST_F(JoinProcessorTest, AlignmentNeverWaitsForTracesThatAreNotThere) {
+  auto id = [](int i) {
+    char buf[40];
+    std::snprintf(buf, sizeof(buf), "tr-%032x", i + 1);
+    return std::string(buf);
+  };
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(_producer->produce(_topics.assessments, id(i), feedback_json("f" + std::to_string(i), "", "false", "", id(i))).is_ok());
+  }
+  ASSERT_TRUE(_producer->flush(seconds(10)).is_ok());
+  auto tight = [](JoinProcessorOptions& o) {
+    o.max_input_skew = milliseconds(1);
+    o.max_batch = 50;
+  };
+  {
+    auto p = start_processor(tight);
+    ASSERT_TRUE(eventually([&] { return p->stats().applied == 300; }, seconds(10)));
+    EXPECT_EQ(p->stats().input_pauses, 0u);
+    EXPECT_EQ(p->stats().pending_assessments, 300);
+    p->stop();
+  }
+  // Now a backlog of traces (each followed by more feedback) behind them.
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(_producer->produce(_topics.traces, id(i), trace_json("t" + std::to_string(i), root_span(), id(i))).is_ok());
+    ASSERT_TRUE(_producer->produce(_topics.assessments, id(i), feedback_json("g" + std::to_string(i), "", "true", "", id(i))).is_ok());
+  }
+  ASSERT_TRUE(_producer->flush(seconds(10)).is_ok());
+  auto p = start_processor(tight);
+  ASSERT_TRUE(eventually([&] { return p->stats().applied == 2000; }));
+  EXPECT_EQ(p->stats().pending_assessments, 0);
+  for (int i : {0, 299, 300, 999}) {
+    auto t = TraceReader(*_store).get(id(i), true);
+    ASSERT_TRUE(t.is_ok() && t->has_value()) << i;
+    EXPECT_EQ((*t)->trace_info.assessments.size(), i < 300 ? 2u : 1u) << i;
+  }
+  p->stop();
 }
 
 // At-least-once: a batch's outputs (routed and dead letters) are acknowledged by Kafka before
