@@ -287,7 +287,14 @@ Status Runtime::start_processors(const config::Config& config) {
   jo.write_batch = [d = _datasets.get()](state::WriteBatch& batch, std::span<const std::string_view> touched) {
     return d->write_join_batch(batch, touched);
   };
-  _join = std::make_unique<join::JoinProcessor>(jo, _client, *_store, _producer.get(), _router.get(), _clock);
+  if (!jo.exactly_once) {
+    kafka::ProducerOptions po;
+    po.client = _client;
+    po.client.client_id = "tracefeed-join-out";
+    po.linger_ms = 0;
+    TF_ASSIGN_OR_RETURN(_join_producer, kafka::Producer::create(po));
+  }
+  _join = std::make_unique<join::JoinProcessor>(jo, _client, *_store, _join_producer.get(), _router.get(), _clock);
   TF_RETURN_IF_ERROR(_join->start().with_context("join"));
   TF_ASSIGN_OR_RETURN(auto pending,
                       _metrics->add_source(metrics::names::join_pending_assessments,
@@ -644,6 +651,12 @@ void Runtime::stop() {
   if (_join) {
     _join->stop();
     _join.reset();
+  }
+  if (_join_producer) {
+    if (Status s = _join_producer->close(std::chrono::seconds(10)); !s.is_ok()) {
+      spdlog::error("kafka: join producer close: {}", s.to_string());
+    }
+    _join_producer.reset();
   }
   if (_webhooks) {
     _webhooks->stop();

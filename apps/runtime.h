@@ -160,6 +160,10 @@ class Runtime {
   std::unique_ptr<state::Store> _store;
   kafka::ClientOptions _client;
   std::unique_ptr<kafka::Producer> _producer;  // shared by the gateway and dead-lettering
+  // The join's own at-least-once output producer: no linger (each batch waits for its outputs'
+  // acknowledgement, so a linger is pure latency — 5 ms of it per batch tripled the p50 from
+  // feedback to review record at 10,000 events/s). Exactly-once, the join owns a transactional one.
+  std::unique_ptr<kafka::Producer> _join_producer;
   std::unique_ptr<join::JoinProcessor> _join;
   std::unique_ptr<join::TraceReader> _reader;
   std::unique_ptr<route::RuleSet> _rules;

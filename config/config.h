@@ -97,7 +97,7 @@ struct JoinOptions {
   // trace arrives later. 1s..30d. Default: 1h
   std::chrono::milliseconds orphan_timeout = std::chrono::hours(1);
   // While an assessments partition is read this far (record timestamps) ahead of the traces
-  // partition of the same number, and that one has more to read, it waits (event-time
+  // partition of the same number, and that one is >= 1,000 records behind, it waits (event-time
   // alignment; JoinProcessorOptions::max_input_skew). 0 = off. 0..1h. Default: 20ms
   std::chrono::milliseconds max_input_skew{20};
   bool operator==(const JoinOptions&) const = default;

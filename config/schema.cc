@@ -115,10 +115,11 @@ constexpr KeySpec kSchema[] = {
      .default_yaml = "20ms",
      .description = "Event-time alignment of the two inputs: while a partition of the "
                     "assessments topic has been read more than this far (record timestamps) "
-                    "ahead of the traces partition with the same number, and that one has more "
-                    "to read, the assessments partition waits (up to 2 s at a time). A backlog is "
-                    "then read with feedback beside its traces, so it joins in memory instead of "
-                    "waiting in state; caught-up traffic is never held back. `0s` turns it off.",
+                    "ahead of the traces partition with the same number, and that one is at "
+                    "least 1,000 records behind its end (a backlog), the assessments partition "
+                    "waits (up to 2 s at a time). A backlog is then read with feedback beside its "
+                    "traces, so it joins in memory instead of waiting in state; live traffic is "
+                    "never held back. `0s` turns it off.",
      .min = 0,
      .max = 3'600'000},
     {.path = "http",

@@ -492,6 +492,7 @@ int run_kafka(const Flags& f) {
   kafka::ProducerOptions out_po;
   out_po.client = client;
   out_po.client.client_id = "bench-join-out";
+  out_po.linger_ms = 0;  // as the runtime's join output producer
   auto out_producer = kafka::Producer::create(out_po);
   if (!out_producer.is_ok()) usage(out_producer.status().to_string());
   join::JoinProcessorOptions jo;

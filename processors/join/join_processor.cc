@@ -369,14 +369,17 @@ void JoinProcessor::note_input_times(const Batch& b) {
   if (_options.max_input_skew.count() <= 0) return;
   for (const auto& [tp, r] : b.ranges) {
     InputClock& c = _input_clock[tp.second];
-    int64_t& latest = tp.first == _options.topics.traces ? c.traces_ms : c.assessments_ms;
+    const bool traces = tp.first == _options.topics.traces;
+    int64_t& latest = traces ? c.traces_ms : c.assessments_ms;
     latest = std::max(latest, r.last_timestamp_ms);
+    if (traces) c.traces_next = r.next;
   }
 }
 
 // max_input_skew. Runs after every poll, also an empty one, so a pause always ends.
 void JoinProcessor::align_inputs() {
   constexpr int64_t kMaxPauseNs = 2'000'000'000;
+  constexpr int64_t kMinTracesBacklog = 1000;  // records: live traffic stays far below
   if (_options.max_input_skew.count() <= 0 || _input_clock.empty()) return;
   const int64_t skew_ms = _options.max_input_skew.count();
   const int64_t now_ns = _clock.monotonic_ns();
@@ -384,10 +387,12 @@ void JoinProcessor::align_inputs() {
   for (auto& [partition, c] : _input_clock) {
     bool hold = c.assessments_ms >= 0 && c.assessments_ms > c.traces_ms + skew_ms;
     if (hold) {
-      // Only while the traces partition has records to give: never wait for traffic that is not
-      // there (live, or a partition without traces).
+      // Only while the traces partition is well behind its end (a backlog): never wait for
+      // traffic that is not there yet (live) or not at all (a partition without traces).
       const auto traces = _consumer->fetch_progress({_options.topics.traces, partition});
-      hold = traces && traces->position < traces->high_watermark;
+      const int64_t applied = c.traces_next >= 0 ? c.traces_next : (traces ? traces->position : 0);
+      hold = traces && traces->position < traces->high_watermark &&
+             traces->high_watermark - applied >= kMinTracesBacklog;
     }
     if (hold && !c.paused) {
       c.paused = true;
