@@ -170,34 +170,17 @@ Status WriteBatch::multi_get(Family family, std::span<const std::string_view> ke
 }
 
 Status WriteBatch::prefetch(Family family, std::span<const std::string_view> keys) {
-  auto& store = *_impl->store;
-  TF_RETURN_IF_ERROR(store.check_open());
   const auto& changes = _impl->changes[family_index(family)];
   auto& prefetched = _impl->prefetched[family_index(family)];
-  std::vector<rocksdb::Slice> slices;
-  slices.reserve(keys.size());
+  std::vector<std::string_view> missing;  // neither changed nor prefetched: one MultiGet
+  missing.reserve(keys.size());
   for (std::string_view key : keys) {
-    if (changes.contains(key)) continue;
-    // Reserve the slot now: a key listed twice is read once.
-    if (prefetched.try_emplace(std::string(key)).second) slices.push_back(to_slice(key));
+    if (!changes.contains(key) && !prefetched.contains(key)) missing.push_back(key);
   }
-  if (slices.empty()) return Status::ok();
-  const size_t m = slices.size();
-  std::vector<rocksdb::PinnableSlice> pinned(m);
-  std::vector<rocksdb::Status> statuses(m);
-  store.db->MultiGet(rocksdb::ReadOptions(), store.handle(family), m, slices.data(), pinned.data(), statuses.data(),
-                     /*sorted_input=*/false);
-  for (size_t j = 0; j < m; ++j) {
-    auto it = prefetched.find(to_view(slices[j]));
-    if (statuses[j].IsNotFound()) continue;  // the slot stays nullopt: absent
-    if (!statuses[j].ok()) {
-      for (size_t k = j; k < m; ++k) {  // unknown: ask the store again
-        if (auto unknown = prefetched.find(to_view(slices[k])); unknown != prefetched.end()) prefetched.erase(unknown);
-      }
-      return from_rocksdb(statuses[j], family_context("prefetch", family));
-    }
-    it->second.emplace(pinned[j].data(), pinned[j].size());
-  }
+  if (missing.empty()) return Status::ok();
+  std::vector<std::optional<std::string>> values;
+  TF_RETURN_IF_ERROR(multi_get(family, missing, values).with_context("state prefetch"));
+  for (size_t i = 0; i < missing.size(); ++i) prefetched.try_emplace(std::string(missing[i]), std::move(values[i]));
   return Status::ok();
 }
 

@@ -125,6 +125,44 @@ TEST_F(WriteBatchTest, BatchReadsSeeTheirOwnWritesOverTheStore) {
             (std::vector<std::string>{child_key("tr-9", "a-1"), child_key("tr-9", "a-2")}));
 }
 
+TEST_F(WriteBatchTest, PrefetchAnswersGetsUntilTheBatchChangesTheKeyOrIsCleared) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  {
+    WriteBatch setup(*store);
+    setup.put(Family::traces, "tr-1", "stored 1");
+    setup.put(Family::traces, "tr-2", "stored 2");
+    ASSERT_TRUE(store->write(setup).is_ok());
+  }
+  WriteBatch batch(*store);
+  batch.put(Family::traces, "tr-2", "changed in the batch");
+  const std::vector<std::string_view> keys{"tr-1", "tr-2", "tr-absent", "tr-1"};
+  ASSERT_TRUE(batch.prefetch(Family::traces, keys).is_ok());
+  // Another writer changes tr-1 behind the batch's back: the batch answers from what it read
+  // (prefetch is only for keys no other writer changes while the batch is open).
+  {
+    WriteBatch other(*store);
+    other.put(Family::traces, "tr-1", "changed by another writer");
+    ASSERT_TRUE(store->write(other).is_ok());
+  }
+  EXPECT_EQ(*batch.get(Family::traces, "tr-1"), "stored 1");
+  EXPECT_EQ(*batch.get(Family::traces, "tr-2"), "changed in the batch");  // the batch's change wins
+  EXPECT_EQ(*batch.get(Family::traces, "tr-absent"), std::nullopt);
+  batch.put(Family::traces, "tr-1", "changed after the prefetch");
+  EXPECT_EQ(*batch.get(Family::traces, "tr-1"), "changed after the prefetch");
+  batch.erase(Family::traces, "tr-absent");
+  ASSERT_TRUE(batch.prefetch(Family::traces, keys).is_ok());  // nothing left to read
+  EXPECT_EQ(*batch.get(Family::traces, "tr-absent"), std::nullopt);
+  // Written (clear()): the answers are forgotten, the next get reads the store.
+  ASSERT_TRUE(store->write(batch).is_ok());
+  {
+    WriteBatch other(*store);
+    other.put(Family::traces, "tr-absent", "now stored");
+    ASSERT_TRUE(store->write(other).is_ok());
+  }
+  EXPECT_EQ(*batch.get(Family::traces, "tr-absent"), "now stored");
+}
+
 TEST_F(WriteBatchTest, ErasePrefixRemovesStoredAndBatchedChildren) {
   auto store = open_store();
   ASSERT_TRUE(store);
