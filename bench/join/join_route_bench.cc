@@ -337,7 +337,7 @@ int run_state_only(const Flags& f) {
   Envelope env;
   Trace joined;
   state::WriteBatch batch(store);
-  if (auto pending = joiner.load_pending(store); !pending.is_ok()) usage(pending.status().to_string());
+  if (auto pending = joiner.load_indexes(store); !pending.is_ok()) usage(pending.status().to_string());
   uint64_t n_events = 0, batch_events = 0, offset = 0, outputs_total = 0, traces = 0;
   const auto start = SteadyClock::now();
   const double cpu_start = cpu_seconds();

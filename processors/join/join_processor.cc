@@ -97,7 +97,7 @@ JoinProcessor::~JoinProcessor() { stop(); }
 Status JoinProcessor::start() {
   if (_options.cluster_id.empty()) return Status::invalid_argument("join: cluster_id is required");
   if (_options.max_batch == 0) return Status::invalid_argument("join: max_batch must be at least 1");
-  TF_ASSIGN_OR_RETURN(_stats.pending_assessments, _joiner.load_pending(_store));
+  TF_ASSIGN_OR_RETURN(_stats.pending_assessments, _joiner.load_indexes(_store));
 
   if (_options.exactly_once) {
     // Stable across restarts: init_transactions then fences the crashed predecessor's producer

@@ -22,18 +22,25 @@ std::string override_marker_key(std::string_view trace_id, std::string_view over
   return k;
 }
 
-Result<int64_t> Joiner::load_pending(const state::Store& store) {
+Result<int64_t> Joiner::load_indexes(const state::Store& store) {
   _pending_traces.clear();
   _pending_cleared.clear();
-  _pending_known = false;
+  _override_traces.clear();
+  _indexed = false;
   int64_t entries = 0;
   TF_RETURN_IF_ERROR(store.scan_prefix(Family::pending, "", [&](std::string_view key, std::string_view) {
     ++entries;
-    const size_t sep = key.find(state::key_separator);
-    _pending_traces.emplace(key.substr(0, sep));
+    _pending_traces.emplace(key.substr(0, key.find(state::key_separator)));
     return true;
   }));
-  _pending_known = true;
+  std::string markers = "ovr";  // override_marker_key's prefix
+  markers.push_back(state::key_separator);
+  TF_RETURN_IF_ERROR(store.scan_prefix(Family::meta, markers, [&](std::string_view key, std::string_view) {
+    key.remove_prefix(markers.size());
+    _override_traces.emplace(key.substr(0, key.find(state::key_separator)));
+    return true;
+  }));
+  _indexed = true;
   return entries;
 }
 
@@ -68,12 +75,17 @@ std::optional<Joiner::Cached> Joiner::StoredTraces::take(const std::string& trac
 
 void Joiner::StoredTraces::put(const std::string& trace_id, Cached&& c) {
   erase(trace_id);
-  _order.emplace_front(trace_id, std::move(c));
-  _index.emplace(_order.front().first, _order.begin());
-  if (_order.size() > _capacity) {
+  if (_order.size() >= _capacity && !_order.empty()) {
+    // Full: the least recently used node becomes the new entry (no node allocation, and the
+    // strings keep their buffers where the new entry's fit).
     _index.erase(_order.back().first);
-    _order.pop_back();
+    _order.splice(_order.begin(), _order, std::prev(_order.end()));
+    _order.front().first.assign(trace_id);
+    _order.front().second = std::move(c);
+  } else {
+    _order.emplace_front(trace_id, std::move(c));
   }
+  _index.emplace(_order.front().first, _order.begin());
 }
 
 void Joiner::StoredTraces::erase(const std::string& trace_id) {
@@ -163,7 +175,7 @@ Result<Joiner::Cached*> Joiner::cached(state::WriteBatch& batch, const std::stri
   } else {
     c.trace.trace_info.trace_id = trace_id;
     // No trace and nothing pending: the store holds no assessment of it either.
-    c.none_stored = _pending_known && !_pending_traces.contains(trace_id);
+    c.none_stored = _indexed && !_pending_traces.contains(trace_id);
   }
   return &_cache.emplace(trace_id, std::move(c)).first->second;
 }
@@ -220,8 +232,8 @@ ApplyResult Joiner::apply_trace(const Trace& part, state::WriteBatch& batch) {
         batch.erase(Family::pending, _key2);
         --pending_delta;
       }
-      if (_pending_known && _pending_traces.contains(id)) _pending_cleared.push_back(id);
-    } else if (!_pending_known || _pending_traces.contains(id)) {
+      if (_indexed && _pending_traces.contains(id)) _pending_cleared.push_back(id);
+    } else if (!_indexed || _pending_traces.contains(id)) {
       _keys.clear();
       Status scan = batch.scan_prefix(Family::pending, state::child_prefix(id), [&](std::string_view key, std::string_view) {
         _keys.emplace_back(key);
@@ -230,7 +242,7 @@ ApplyResult Joiner::apply_trace(const Trace& part, state::WriteBatch& batch) {
       if (!scan.is_ok()) return {ApplyResult::Kind::rejected, scan, 0};
       for (const auto& key : _keys) batch.erase(Family::pending, key);
       pending_delta = -static_cast<int>(_keys.size());
-      if (_pending_known) _pending_cleared.push_back(id);
+      if (_indexed) _pending_cleared.push_back(id);
     }
     c.none_stored = pending_delta == 0;
     trace = part;
@@ -289,9 +301,11 @@ ApplyResult Joiner::apply_create(const Envelope& e, int64_t time_ns, state::Writ
   auto trace = cached(batch, a.trace_id);
   if (!trace.is_ok()) return {ApplyResult::Kind::rejected, trace.status(), 0};
   // An override that arrived before this assessment already replaced it.
-  auto marker = batch.get(Family::meta, override_marker_key(a.trace_id, a.assessment_id));
-  if (!marker.is_ok()) return {ApplyResult::Kind::rejected, marker.status(), 0};
-  if (marker->has_value()) a.valid = false;
+  if (!_indexed || _override_traces.contains(a.trace_id)) {
+    auto marker = batch.get(Family::meta, override_marker_key(a.trace_id, a.assessment_id));
+    if (!marker.is_ok()) return {ApplyResult::Kind::rejected, marker.status(), 0};
+    if (marker->has_value()) a.valid = false;
+  }
 
   if (!a.overrides.empty()) {
     state::assign_child_key(_key2, a.trace_id, a.overrides);
@@ -305,6 +319,7 @@ ApplyResult Joiner::apply_create(const Envelope& e, int64_t time_ns, state::Writ
       if (was) log_change(&*was, &**old);
     } else {
       batch.put(Family::meta, override_marker_key(a.trace_id, a.overrides), a.assessment_id);
+      if (_indexed) _override_traces.insert(a.trace_id);
     }
   }
   state::assign_child_key(_key, a.trace_id, a.assessment_id);
@@ -313,7 +328,7 @@ ApplyResult Joiner::apply_create(const Envelope& e, int64_t time_ns, state::Writ
 
   if (!(*trace)->present) {
     batch.put(Family::pending, _key, "");
-    if (_pending_known) _pending_traces.insert(a.trace_id);
+    if (_indexed) _pending_traces.insert(a.trace_id);
     return {ApplyResult::Kind::applied, Status::ok(), 1};
   }
   return {};

@@ -78,16 +78,19 @@ class Joiner {
   // Whether apply() wrote the trace itself (not only its assessments) in the current batch.
   [[nodiscard]] bool trace_written(const std::string& trace_id) const;
 
-  // Pending index: the ids of traces with feedback waiting in Family::pending, read once from
-  // `store` (returns how many pending entries it holds). From then on a trace's first event asks
-  // the index instead of seeking the pending family — a RocksDB iterator seek that was ~8 % of
-  // the join's CPU, for the ~90 % of traces that have nothing pending. Without load_pending()
-  // every new trace seeks, as before.
+  // Reads two indexes once from `store` (returns how many pending entries it holds):
+  // - pending: the ids of traces with feedback waiting in Family::pending. From then on a
+  //   trace's first event asks the index instead of seeking the pending family — a RocksDB
+  //   iterator seek that was ~8 % of the join's CPU, for traces that have nothing pending.
+  // - overrides: the ids of traces with an override marker (an override that came before the
+  //   assessment it replaces; rare), so that creating an assessment reads its marker only there.
+  // Without load_indexes() every new trace seeks and every create reads, as before.
   //
-  // The index may hold more ids than the store (a superset is safe: those traces seek): an id is
-  // added as soon as a batch puts a pending marker (even a batch that is dropped later), and
-  // removed only by batch_written() after the batch that joined the trace is in the store.
-  [[nodiscard]] Result<int64_t> load_pending(const state::Store& store);
+  // Both may hold more ids than the store (a superset is safe: those traces read): an id is
+  // added as soon as a batch puts a pending or override marker (even a batch that is dropped
+  // later); a pending id is removed by batch_written() after the batch that joined the trace is
+  // in the store, an override id stays until the next load.
+  [[nodiscard]] Result<int64_t> load_indexes(const state::Store& store);
 
   // Reads up front, in one MultiGet per family, what apply() of these events will ask the store:
   // their event ids (dedup) and the traces neither cache holds. Optional: apply() reads what was
@@ -156,8 +159,9 @@ class Joiner {
   static constexpr size_t kMaxStoredTraces = 16384;
   StoredTraces _stored{kMaxStoredTraces};
 
-  bool _pending_known = false;
+  bool _indexed = false;
   std::unordered_set<std::string> _pending_traces;
+  std::unordered_set<std::string> _override_traces;
   std::vector<std::string> _pending_cleared;  // joined in the current batch: drop once written
 
   EventParser _parser;

@@ -108,7 +108,7 @@ void run_stream(uint32_t seed) {
   TempStore fast_store(clock, "-fast"), ref_store(clock, "-ref");
   Stream stream(seed);
   auto fast = std::make_unique<Joiner>();
-  ASSERT_TRUE(fast->load_pending(*fast_store).is_ok());
+  ASSERT_TRUE(fast->load_indexes(*fast_store).is_ok());
   state::WriteBatch fast_batch(*fast_store);
   EventParser parser;
   size_t written = 0, dropped = 0, restarts = 0;
@@ -152,7 +152,7 @@ void run_stream(uint32_t seed) {
     if (stream.pick(25) == 0) {
       // A restart: memory starts over from the store.
       fast = std::make_unique<Joiner>();
-      ASSERT_TRUE(fast->load_pending(*fast_store).is_ok());
+      ASSERT_TRUE(fast->load_indexes(*fast_store).is_ok());
       ++restarts;
     }
   }
