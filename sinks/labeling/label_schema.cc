@@ -274,17 +274,7 @@ Result<LabelSchema> label_schema_from_json(const JsonTree& body) {
   return schema;
 }
 
-void write_label_schema_json(JsonWriter& w, const LabelSchema& schema, std::string_view source) {
-  w.begin_object();
-  w.field("name", schema.name);
-  w.field("type", config::label_schema_type_name(schema.type));
-  w.field("title", schema.title);
-  w.field("instruction", schema.instruction);
-  w.field("enable_comment", schema.enable_comment);
-  w.key("input");
-  w.begin_object();
-  w.key(input_kind_name(schema.input));
-  w.begin_object();
+void write_input_settings(JsonWriter& w, const LabelInput& input) {
   std::visit(
       [&](const auto& in) {
         using T = std::decay_t<decltype(in)>;
@@ -313,7 +303,21 @@ void write_label_schema_json(JsonWriter& w, const LabelSchema& schema, std::stri
           w.field("negative_label", in.negative_label);
         }
       },
-      schema.input);
+      input);
+}
+
+void write_label_schema_json(JsonWriter& w, const LabelSchema& schema, std::string_view source) {
+  w.begin_object();
+  w.field("name", schema.name);
+  w.field("type", config::label_schema_type_name(schema.type));
+  w.field("title", schema.title);
+  w.field("instruction", schema.instruction);
+  w.field("enable_comment", schema.enable_comment);
+  w.key("input");
+  w.begin_object();
+  w.key(input_kind_name(schema.input));
+  w.begin_object();
+  write_input_settings(w, schema.input);
   w.end_object();
   w.end_object();
   if (!source.empty()) w.field("source", source);

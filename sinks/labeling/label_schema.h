@@ -35,6 +35,10 @@ namespace tracefeed::labeling {
 // GET adds (ignored).
 [[nodiscard]] Result<config::LabelSchema> label_schema_from_json(const JsonTree& body);
 
+// The settings of an input kind, the fields inside `"input": {"<kind>": {...}}` (options,
+// max_length, min/max_value, labels...): shared by tracefeed's and MLflow's label schema JSON.
+void write_input_settings(JsonWriter& w, const config::LabelInput& input);
+
 // The schema as the API returns it (and as it is stored): every field, defaults included, and
 // `"source": source` ("config" or "api") when `source` is not empty (the API shows it; the stored
 // form has none).

@@ -182,47 +182,15 @@ Status check_representable(const config::LabelSchema& schema) {
 }
 
 void write_input(JsonWriter& w, const config::LabelInput& input) {
+  // TextListInput is refused by check_representable before anything is written.
+  const bool multi_select = std::holds_alternative<config::CategoricalListInput>(input);
+  const bool categorical = multi_select || std::holds_alternative<config::CategoricalInput>(input);
   w.begin_object();
-  std::visit(
-      [&](const auto& in) {
-        using T = std::decay_t<decltype(in)>;
-        if constexpr (std::is_same_v<T, config::CategoricalInput> ||
-                      std::is_same_v<T, config::CategoricalListInput>) {
-          w.key("categorical");
-          w.begin_object();
-          w.key("options");
-          w.begin_array();
-          for (const auto& o : in.options) w.string(o);
-          w.end_array();
-          w.field("multi_select", std::is_same_v<T, config::CategoricalListInput>);
-          w.end_object();
-        } else if constexpr (std::is_same_v<T, config::TextInput>) {
-          w.key("text");
-          w.begin_object();
-          if (in.max_length) w.field_int("max_length", *in.max_length);
-          w.end_object();
-        } else if constexpr (std::is_same_v<T, config::NumericInput>) {
-          w.key("numeric");
-          w.begin_object();
-          if (in.min_value) {
-            w.key("min_value");
-            w.number(*in.min_value);
-          }
-          if (in.max_value) {
-            w.key("max_value");
-            w.number(*in.max_value);
-          }
-          w.end_object();
-        } else if constexpr (std::is_same_v<T, config::PassFailInput>) {
-          w.key("pass_fail");
-          w.begin_object();
-          w.field("positive_label", in.positive_label);
-          w.field("negative_label", in.negative_label);
-          w.end_object();
-        }
-        // TextListInput: refused by check_representable before anything is written.
-      },
-      input);
+  w.key(categorical ? "categorical" : input_kind_name(input));  // MLflow: one categorical, multi_select
+  w.begin_object();
+  write_input_settings(w, input);
+  if (categorical) w.field("multi_select", multi_select);
+  w.end_object();
   w.end_object();
 }
 
