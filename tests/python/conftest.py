@@ -30,6 +30,46 @@ BINARY = os.environ.get("TRACEFEED_BINARY", str(ROOT / "build" / "bin" / "tracef
 BUILD_DIR = pathlib.Path(BINARY).resolve().parents[1]
 KAFKA_SCRIPTS = ROOT / "scripts" / "kafka"
 
+# The quickstart's review setup (step 5's label schemas and labeling session) as tracefeed config;
+# tests add their own `rules:` (and `evaluation:`) after it.
+QUICKSTART_REVIEW_YAML = """\
+label_schemas:
+  - name: response_accuracy
+    type: feedback
+    title: Is the response factually accurate?
+    enable_comment: true
+    input: {categorical: {options: [Accurate, Partially Accurate, Inaccurate]}}
+  - name: expected_response
+    type: expectation
+    title: What would be the ideal response?
+    input: {text: {}}
+labeling_sessions:
+  - name: quickstart_review
+    label_schemas: [response_accuracy, expected_response]
+"""
+
+# Quickstart steps 1 and 2 as the page writes them, for a script run with the real mlflow client:
+# the traced app answers "What is MLflow?" and the end user's thumbs-down is logged; leaves
+# `trace_id` set.
+QUICKSTART_STEPS_1_2 = """\
+import mlflow
+from mlflow.entities.assessment import AssessmentSource, AssessmentSourceType
+
+@mlflow.trace(span_type="RETRIEVER")
+def retrieve_context(query: str) -> str:
+    return "MLflow is an open-source platform for managing the end-to-end machine learning lifecycle."
+
+@mlflow.trace
+def my_chatbot(user_question: str) -> str:
+    return "MLflow is an open-source platform. (context: " + retrieve_context(user_question)[:20] + ")"
+
+my_chatbot("What is MLflow?")
+trace_id = mlflow.get_last_active_trace_id()
+mlflow.log_feedback(trace_id=trace_id, name="user_feedback", value=False,
+                    rationale="Missing details about MLflow's key features like Projects and Model Registry",
+                    source=AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id="enduser_123"))
+"""
+
 
 class Tracefeed:
     def __init__(self, url: str, proc: subprocess.Popen, workdir: pathlib.Path, ready_line: str = ""):

@@ -13,21 +13,9 @@ import uuid
 import pytest
 import requests
 
-from conftest import BINARY, start_tracefeed, stop_tracefeed
+from conftest import BINARY, QUICKSTART_REVIEW_YAML, start_tracefeed, stop_tracefeed
 
-CONFIG = """
-label_schemas:
-  - name: response_accuracy
-    type: feedback
-    title: Is the response factually accurate?
-    input: {categorical: {options: [Accurate, Partially Accurate, Inaccurate]}}
-  - name: expected_response
-    type: expectation
-    title: What would be the ideal response?
-    input: {text: {}}
-labeling_sessions:
-  - name: quickstart_review
-    label_schemas: [response_accuracy, expected_response]
+CONFIG = QUICKSTART_REVIEW_YAML + """\
 rules:
   - name: thumbs_down_to_review
     filter: "feedback.user_feedback = false"

@@ -12,22 +12,9 @@ import textwrap
 import pytest
 import requests
 
-from conftest import start_tracefeed, stop_tracefeed
+from conftest import QUICKSTART_REVIEW_YAML, QUICKSTART_STEPS_1_2, start_tracefeed, stop_tracefeed
 
-CONFIG = textwrap.dedent("""\
-    label_schemas:
-      - name: response_accuracy
-        type: feedback
-        title: Is the response factually accurate?
-        enable_comment: true
-        input: {categorical: {options: [Accurate, Partially Accurate, Inaccurate]}}
-      - name: expected_response
-        type: expectation
-        title: What would be the ideal response?
-        input: {text: {}}
-    labeling_sessions:
-      - name: quickstart_review
-        label_schemas: [response_accuracy, expected_response]
+CONFIG = QUICKSTART_REVIEW_YAML + textwrap.dedent("""\
     rules:
       - name: thumbs_down_to_review
         filter: "feedback.user_feedback = false"
@@ -35,25 +22,7 @@ CONFIG = textwrap.dedent("""\
         actions: [{labeling_session: quickstart_review}]
 """)
 
-APP = textwrap.dedent("""\
-    import mlflow
-    from mlflow.entities.assessment import AssessmentSource, AssessmentSourceType
-
-    @mlflow.trace(span_type="RETRIEVER")
-    def retrieve_context(query: str) -> str:
-        return "MLflow is an open-source platform for managing the end-to-end machine learning lifecycle."
-
-    @mlflow.trace
-    def my_chatbot(user_question: str) -> str:
-        return "MLflow is an open-source platform. (context: " + retrieve_context(user_question)[:20] + ")"
-
-    my_chatbot("What is MLflow?")
-    trace_id = mlflow.get_last_active_trace_id()
-    mlflow.log_feedback(trace_id=trace_id, name="user_feedback", value=False,
-                        rationale="Missing details about MLflow's key features like Projects and Model Registry",
-                        source=AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id="enduser_123"))
-    print(trace_id)
-""")
+APP = QUICKSTART_STEPS_1_2 + "print(trace_id)\n"
 
 EXPERT = "expert@example.com"
 IDEAL = "MLflow is an open-source platform with Tracking, Projects, Models and a Model Registry."

@@ -19,7 +19,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import start_tracefeed, stop_tracefeed
+from conftest import QUICKSTART_STEPS_1_2, start_tracefeed, stop_tracefeed
 
 EXPERT = "domain_expert"  # an http.auth_tokens user (no "." allowed there)
 EXPERT_TOKEN = "expert-" + uuid.uuid4().hex
@@ -31,25 +31,10 @@ CREDENTIAL_VARS = ("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME", "MLFLOW_
 # URI before sending anything (recorded in `literal_error`).
 STEP5 = textwrap.dedent("""\
     import json
-    import mlflow
-    from mlflow.entities.assessment import AssessmentSource, AssessmentSourceType
     from mlflow.exceptions import MlflowException
     from mlflow.genai.label_schemas import create_label_schema, InputCategorical, InputText
     from mlflow.genai.labeling import create_labeling_session
-
-    @mlflow.trace(span_type="RETRIEVER")
-    def retrieve_context(query: str) -> str:
-        return "MLflow is an open-source platform for managing the end-to-end machine learning lifecycle."
-
-    @mlflow.trace
-    def my_chatbot(user_question: str) -> str:
-        return "MLflow is an open-source platform. (context: " + retrieve_context(user_question)[:20] + ")"
-
-    my_chatbot("What is MLflow?")
-    trace_id = mlflow.get_last_active_trace_id()
-    mlflow.log_feedback(trace_id=trace_id, name="user_feedback", value=False,
-                        rationale="Missing details about MLflow's key features like Projects and Model Registry",
-                        source=AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id="enduser_123"))
+""") + QUICKSTART_STEPS_1_2 + textwrap.dedent("""\
 
     # tracefeed is eventually consistent: a trace is searchable once the join applied it (tens of
     # ms after log_feedback returns). A person running the page's steps never sees the gap; a
