@@ -224,8 +224,8 @@ Status Router::prefetch(std::span<const std::string_view> trace_ids, state::Writ
   for (std::string_view id : trace_ids) {
     for (const Rule& rule : *rules) state::assign_child_key(_prefetch_keys[n++], id, rule.name);
   }
-  std::vector<std::string_view> keys(_prefetch_keys.begin(), _prefetch_keys.begin() + static_cast<ptrdiff_t>(n));
-  return batch.prefetch(state::Family::decisions, keys);
+  _prefetch_views.assign(_prefetch_keys.begin(), _prefetch_keys.begin() + static_cast<ptrdiff_t>(n));
+  return batch.prefetch(state::Family::decisions, _prefetch_views);
 }
 
 Status Router::route_one(const Rule& rule, const Trace& trace, bool trace_present, int64_t time_ns,

@@ -189,7 +189,8 @@ class Router {
   WebhookDispatcher* _webhooks;
   BackfillOptions _backfill_options;
   std::string _key, _json, _reason;
-  std::vector<std::string> _prefetch_keys;
+  std::vector<std::string> _prefetch_keys;  // prefetch(): reused, so its keys keep their buffers
+  std::vector<std::string_view> _prefetch_views;
   std::optional<bool> _index_complete;  // unknown until the first backfill_step
   std::deque<BackfillJob> _backfills;
   std::optional<std::string> _finished_by_last_step;  // for backfill_abandoned()
