@@ -15,6 +15,19 @@ function Thumb({ down }: { down?: boolean }) {
   );
 }
 
+// Column headers of right-aligned number columns (`<th scope="col" class="num">`), in order.
+export function NumHeads({ names }: { names: string[] }) {
+  return (
+    <>
+      {names.map((n) => (
+        <th scope="col" class="num">
+          {n}
+        </th>
+      ))}
+    </>
+  );
+}
+
 // Booleans as thumbs (the MLflow UI's convention for user feedback), numbers and text as they are.
 export function ValueBadge({ value, label }: { value: unknown; label?: string }) {
   if (value === true)

@@ -21,7 +21,7 @@ import {
   type LabelingSession,
   type ScorerSpec,
 } from "../api";
-import { Card, ErrorNote, useAsyncAction } from "../components";
+import { Card, ErrorNote, NumHeads, useAsyncAction } from "../components";
 import { formatTime, truncate, valueText } from "../format";
 import { navigate } from "../router";
 
@@ -676,27 +676,7 @@ export function EvaluationRunView({ evaluationId, sessions }: { evaluationId: st
             <thead>
               <tr>
                 <th scope="col">Scorer</th>
-                <th scope="col" class="num">
-                  Mean
-                </th>
-                <th scope="col" class="num">
-                  Scored
-                </th>
-                <th scope="col" class="num">
-                  Yes
-                </th>
-                <th scope="col" class="num">
-                  No
-                </th>
-                <th scope="col" class="num">
-                  Min
-                </th>
-                <th scope="col" class="num">
-                  Max
-                </th>
-                <th scope="col" class="num">
-                  Errors
-                </th>
+                <NumHeads names={["Mean", "Scored", "Yes", "No", "Min", "Max", "Errors"]} />
               </tr>
             </thead>
             <tbody>

@@ -20,7 +20,7 @@ import {
   type Rule,
   type SessionProgress,
 } from "../api";
-import { Card, ErrorNote, useAsyncAction } from "../components";
+import { Card, ErrorNote, NumHeads, useAsyncAction } from "../components";
 import { EvaluationRunView, EvaluationsTab } from "./Evaluations";
 
 function useLoad<T>(load: () => Promise<T>, initial: T): [T, () => void, unknown] {
@@ -291,15 +291,7 @@ function SessionsTab({ schemas }: { schemas: LabelSchema[] }) {
                     <thead>
                       <tr>
                         <th scope="col">Reviewer</th>
-                        <th scope="col" class="num">
-                          Completed
-                        </th>
-                        <th scope="col" class="num">
-                          Skipped
-                        </th>
-                        <th scope="col" class="num">
-                          In progress
-                        </th>
+                        <NumHeads names={["Completed", "Skipped", "In progress"]} />
                       </tr>
                     </thead>
                     <tbody>
