@@ -379,7 +379,6 @@ void JoinProcessor::note_input_times(const Batch& b) {
 // max_input_skew. Runs after every poll, also an empty one, so a pause always ends.
 void JoinProcessor::align_inputs() {
   constexpr int64_t kMaxPauseNs = 2'000'000'000;
-  constexpr int64_t kMinTracesBacklog = 1000;  // records: live traffic stays far below
   if (_options.max_input_skew.count() <= 0 || _input_clock.empty()) return;
   const int64_t skew_ms = _options.max_input_skew.count();
   const int64_t now_ns = _clock.monotonic_ns();
@@ -392,7 +391,7 @@ void JoinProcessor::align_inputs() {
       const auto traces = _consumer->fetch_progress({_options.topics.traces, partition});
       const int64_t applied = c.traces_next >= 0 ? c.traces_next : (traces ? traces->position : 0);
       hold = traces && traces->position < traces->high_watermark &&
-             traces->high_watermark - applied >= kMinTracesBacklog;
+             traces->high_watermark - applied >= _options.align_min_backlog;
     }
     if (hold && !c.paused) {
       c.paused = true;

@@ -122,7 +122,7 @@ struct JoinProcessorOptions {
   // while an `assessments` partition has been consumed more than this far (record timestamps)
   // past the `traces` partition of the same number, and that traces partition has more to fetch,
   // the assessments partition is paused (at most ~2 s at a time) — only while that traces
-  // partition is at least 1,000 records behind its end, i.e. during a backlog: a restart, a new
+  // partition is at least align_min_backlog records behind its end, i.e. during a backlog: a restart, a new
   // instance catching up. The backlog is then read with feedback beside its traces: librdkafka fetches by
   // bytes, a feedback record is ~5x smaller than a trace, and unaligned the feedback of a backlog
   // runs far ahead, waits in `pending` and is read back from RocksDB when its trace comes. Live
@@ -133,6 +133,9 @@ struct JoinProcessorOptions {
   // traces already find feedback pending; at 1 s (loadgen's backlog spans 4 s) nearly all do.
   // 0: no alignment. Default: 20 ms.
   std::chrono::milliseconds max_input_skew{20};
+  // max_input_skew holds feedback back only while the traces partition is at least this many
+  // records behind its end (a backlog; live traffic stays far below). Default: 1000.
+  int64_t align_min_backlog = 1000;
   // Fault injection for the backfill step, like fault_hook (`records` = traces the step visited;
   // transaction_committed only for a step with outputs in exactly-once mode). Default: none.
   std::function<void(CommitPoint, size_t records, size_t outputs)> backfill_fault_hook;

@@ -119,8 +119,9 @@ TEST_F(JoinProcessorTest, RestartResumesFromStoredOffsets) {
 }
 
 // Event-time alignment (max_input_skew) holds an assessments partition back only while its
-// traces partition has more to read: feedback without any traces behind it is applied at once,
-// and a backlog read with a tight skew is applied completely, every feedback joined.
+// traces partition has a backlog: feedback without any traces behind it is applied at once, and
+// a backlog of traces with their feedback is read with pauses and applied completely, every
+// feedback joined.
 TEST_F(JoinProcessorTest, AlignmentNeverWaitsForTracesThatAreNotThere) {
   auto id = [](int i) {
     char buf[40];
@@ -133,6 +134,7 @@ TEST_F(JoinProcessorTest, AlignmentNeverWaitsForTracesThatAreNotThere) {
   ASSERT_TRUE(_producer->flush(seconds(10)).is_ok());
   auto tight = [](JoinProcessorOptions& o) {
     o.max_input_skew = milliseconds(1);
+    o.align_min_backlog = 10;  // the embedded broker keeps ~5 MiB per partition: a small backlog
     o.max_batch = 50;
   };
   {
@@ -142,14 +144,18 @@ TEST_F(JoinProcessorTest, AlignmentNeverWaitsForTracesThatAreNotThere) {
     EXPECT_EQ(p->stats().pending_assessments, 300);
     p->stop();
   }
-  // Now a backlog of traces (each followed by more feedback) behind them.
+  // Now a backlog of traces (each followed by more feedback) behind them. Traces ~10x the size of
+  // a feedback record, as real ones are, so the fetches run ahead on feedback.
+  const std::string big_span = R"({"span_id":"00000000000000a1","name":"my_chatbot","start_time_unix_nano":1748779200250000000,"end_time_unix_nano":1748779201500000000,"inputs":{"q":")" +
+                               std::string(2000, 'x') + R"("}})";
   for (int i = 0; i < 1000; ++i) {
-    ASSERT_TRUE(_producer->produce(_topics.traces, id(i), trace_json("t" + std::to_string(i), root_span(), id(i))).is_ok());
+    ASSERT_TRUE(_producer->produce(_topics.traces, id(i), trace_json("t" + std::to_string(i), big_span, id(i))).is_ok());
     ASSERT_TRUE(_producer->produce(_topics.assessments, id(i), feedback_json("g" + std::to_string(i), "", "true", "", id(i))).is_ok());
   }
   ASSERT_TRUE(_producer->flush(seconds(10)).is_ok());
   auto p = start_processor(tight);
   ASSERT_TRUE(eventually([&] { return p->stats().applied == 2000; }));
+  EXPECT_GT(p->stats().input_pauses, 0u);
   EXPECT_EQ(p->stats().pending_assessments, 0);
   for (int i : {0, 299, 300, 999}) {
     auto t = TraceReader(*_store).get(id(i), true);
