@@ -262,25 +262,26 @@ Result<std::optional<std::string>> Store::Impl::scan(const WriteBatch::Impl* bat
   };
   // Merge the store's entries with the batch's changes (which win on equal keys; an erase hides
   // the stored entry).
-  const WriteBatch::Impl::Changes* changes = batch != nullptr ? &batch->changes[family_index(family)] : nullptr;
-  WriteBatch::Impl::Changes::const_iterator ch;
-  if (changes != nullptr) ch = changes->lower_bound(lower);
+  // (and of the batch it reads over, under its own)
+  ChangeCursor ch(batch != nullptr ? &batch->changes[family_index(family)] : nullptr,
+                  batch != nullptr && batch->base != nullptr ? &batch->base->changes[family_index(family)] : nullptr,
+                  lower);
   size_t visited = 0;
   it->Seek(to_slice(lower));
   for (;;) {
     const bool db_valid = it->Valid() && in_range(to_view(it->key()));
-    const bool ch_valid = changes != nullptr && ch != changes->end() && in_range(ch->first);
+    const bool ch_valid = ch.valid() && in_range(ch.key());
     if (!db_valid && !ch_valid) break;
     std::string_view key, value;
     bool from_changes = false;
-    if (ch_valid && (!db_valid || std::string_view(ch->first) <= to_view(it->key()))) {
-      if (db_valid && std::string_view(ch->first) == to_view(it->key())) it->Next();
-      if (!ch->second) {  // erased in the batch
-        ++ch;
+    if (ch_valid && (!db_valid || ch.key() <= to_view(it->key()))) {
+      if (db_valid && ch.key() == to_view(it->key())) it->Next();
+      if (!ch.value()) {  // erased in the batch
+        ch.next();
         continue;
       }
-      key = ch->first;
-      value = *ch->second;
+      key = ch.key();
+      value = *ch.value();
       from_changes = true;
     } else {
       key = to_view(it->key());
@@ -290,7 +291,7 @@ Result<std::optional<std::string>> Store::Impl::scan(const WriteBatch::Impl* bat
     ++visited;
     if (!visit(key, value)) return std::optional<std::string>();
     if (from_changes) {
-      ++ch;
+      ch.next();
     } else {
       it->Next();
     }
@@ -513,20 +514,32 @@ Result<std::optional<std::string>> Store::scan(Family family, const ScanRange& r
   return _impl->scan(nullptr, family, range.start, range.end, {}, range.limit, visit);
 }
 
-Status Store::write(WriteBatch& batch, const WriteOptions& options) {
+Status Store::write(WriteBatch& batch, const WriteOptions& options) { return write_batches(batch, nullptr, options); }
+
+Status Store::write(WriteBatch& batch, WriteBatch& more, const WriteOptions& options) {
+  return write_batches(batch, &more, options);
+}
+
+Status Store::write_batches(WriteBatch& batch, WriteBatch* more, const WriteOptions& options) {
   TF_RETURN_IF_ERROR(_impl->check_open());
-  if (batch._impl == nullptr || batch._impl->store != _impl.get()) {
-    return Status::invalid_argument("state write: the batch belongs to another store");
+  for (const WriteBatch* b : {&batch, more}) {
+    if (b == nullptr) continue;
+    if (b->_impl == nullptr || b->_impl->store != _impl.get()) {
+      return Status::invalid_argument("state write: the batch belongs to another store");
+    }
+    TF_RETURN_IF_ERROR(b->_impl->status);
   }
-  TF_RETURN_IF_ERROR(batch._impl->status);
-  // One operation per changed key, in key order (sequential memtable inserts).
+  // One operation per changed key, in key order (sequential memtable inserts); `more` after.
   auto& rep = batch._impl->rep;
   rep.Clear();
-  for (size_t f = 0; f < family_count; ++f) {
-    rocksdb::ColumnFamilyHandle* cf = _impl->families[f];
-    for (const auto& [key, value] : batch._impl->changes[f]) {
-      const rocksdb::Status s = value ? rep.Put(cf, to_slice(key), to_slice(*value)) : rep.Delete(cf, to_slice(key));
-      if (!s.ok()) return from_rocksdb(s, "state write");
+  for (const WriteBatch* b : {&batch, more}) {
+    if (b == nullptr) continue;
+    for (size_t f = 0; f < family_count; ++f) {
+      rocksdb::ColumnFamilyHandle* cf = _impl->families[f];
+      for (const auto& [key, value] : b->_impl->changes[f]) {
+        const rocksdb::Status s = value ? rep.Put(cf, to_slice(key), to_slice(*value)) : rep.Delete(cf, to_slice(key));
+        if (!s.ok()) return from_rocksdb(s, "state write");
+      }
     }
   }
   rocksdb::WriteOptions write_options;
@@ -535,7 +548,8 @@ Status Store::write(WriteBatch& batch, const WriteOptions& options) {
   rep.Clear();
   if (!s.ok()) return from_rocksdb(s, "state write");
   _impl->writes.fetch_add(1, std::memory_order_acq_rel);
-  batch.clear();
+  if (!batch._impl->keep) batch.clear();
+  if (more != nullptr) more->clear();
   return Status::ok();
 }
 

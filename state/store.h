@@ -94,9 +94,15 @@ class Store {
   // --- writes ---
 
   // Applies every change and offset in `batch` atomically (one RocksDB write, one WAL record).
-  // On success the batch is cleared for reuse; on failure it is unchanged. Returns the batch's
+  // On success the batch is cleared for reuse (unless WriteBatch::keep_after_write); on failure
+  // it is unchanged. Returns the batch's
   // own error first if one of its mutations failed (WriteBatch::status()).
   [[nodiscard]] Status write(WriteBatch& batch, const WriteOptions& options = {});
+  // Applies `batch` and `more` together, atomically (one RocksDB write; `more` wins where both
+  // change a key): for a caller that adds changes of its own to a batch it must not modify,
+  // because another thread reads through it (WriteBatch::read_over). Clears both on success
+  // (`batch` unless it keeps its changes: WriteBatch::keep_after_write).
+  [[nodiscard]] Status write(WriteBatch& batch, WriteBatch& more, const WriteOptions& options = {});
 
   // --- offsets ---
 
@@ -129,6 +135,7 @@ class Store {
  private:
   friend class WriteBatch;
   explicit Store(std::unique_ptr<Impl> impl);
+  Status write_batches(WriteBatch& batch, WriteBatch* more, const WriteOptions& options);
   std::unique_ptr<Impl> _impl;
 };
 

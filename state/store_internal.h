@@ -100,6 +100,40 @@ struct Store::Impl {
 // WriteBatchWithIndex for the join's pattern (each trace read and rewritten by every event of a
 // batch): a lookup is a std::string comparison per level instead of decoding index entries from
 // the serialized batch, and a key written n times reaches the memtable (and the WAL) once.
+// The changes of a batch and of the batch it reads over (read_over) as one ordered sequence:
+// where both have a key, the batch's own change wins. Erases are visited too (nullopt).
+class ChangeCursor {
+ public:
+  using Changes = std::map<std::string, std::optional<std::string>, std::less<>>;
+  ChangeCursor(const Changes* own, const Changes* base, std::string_view lower) : _own(own), _base(base) {
+    if (_own) _a = _own->lower_bound(lower);
+    if (_base) _b = _base->lower_bound(lower);
+  }
+  [[nodiscard]] bool valid() const { return (_own && _a != _own->end()) || (_base && _b != _base->end()); }
+  // Valid only while valid().
+  [[nodiscard]] std::string_view key() const { return from_own() ? std::string_view(_a->first) : std::string_view(_b->first); }
+  [[nodiscard]] const std::optional<std::string>& value() const { return from_own() ? _a->second : _b->second; }
+  void next() {
+    const bool own = from_own();
+    if (own) {
+      if (_base && _b != _base->end() && _b->first == _a->first) ++_b;
+      ++_a;
+    } else {
+      ++_b;
+    }
+  }
+
+ private:
+  [[nodiscard]] bool from_own() const {
+    if (!_own || _a == _own->end()) return false;
+    if (!_base || _b == _base->end()) return true;
+    return _a->first <= _b->first;
+  }
+  const Changes* _own;
+  const Changes* _base;
+  Changes::const_iterator _a, _b;
+};
+
 struct WriteBatch::Impl {
   using Changes = std::map<std::string, std::optional<std::string>, std::less<>>;
   explicit Impl(Store::Impl& s) : store(&s), registry(s.iterators) {}
@@ -130,6 +164,8 @@ struct WriteBatch::Impl {
   };
   using Prefetched = std::unordered_map<std::string, std::optional<std::string>, ViewHash, std::equal_to<>>;
   std::array<Prefetched, family_count> prefetched;
+  const Impl* base = nullptr;  // read_over()
+  bool keep = false;           // keep_after_write()
   size_t operations = 0;   // put/erase calls (count())
   size_t data_bytes = 0;   // their key + value bytes (data_size_bytes())
   rocksdb::WriteBatch rep;  // built by Store::write; its buffer is reused

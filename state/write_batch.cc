@@ -114,6 +114,10 @@ Result<std::optional<std::string>> WriteBatch::get(Family family, std::string_vi
   TF_RETURN_IF_ERROR(store.check_open());
   const auto& changes = _impl->changes[family_index(family)];
   if (auto it = changes.find(key); it != changes.end()) return it->second;
+  if (_impl->base) {
+    const auto& base = _impl->base->changes[family_index(family)];
+    if (auto it = base.find(key); it != base.end()) return it->second;
+  }
   if (const auto& prefetched = _impl->prefetched[family_index(family)]; !prefetched.empty()) {
     if (auto it = prefetched.find(key); it != prefetched.end()) return it->second;
   }
@@ -131,11 +135,18 @@ Status WriteBatch::multi_get(Family family, std::span<const std::string_view> ke
   const size_t n = keys.size();
   values.resize(n);
   const auto& changes = _impl->changes[family_index(family)];
-  // The batch answers what it changed; the store is asked for the rest in one MultiGet.
+  const auto* base = _impl->base ? &_impl->base->changes[family_index(family)] : nullptr;
+  // The batch (and the one it reads over) answers what it changed; the store is asked for the
+  // rest in one MultiGet.
   std::vector<size_t> missing;
   std::vector<rocksdb::Slice> slices;
   for (size_t i = 0; i < n; ++i) {
-    if (auto it = changes.find(keys[i]); it != changes.end()) {
+    auto it = changes.find(keys[i]);
+    if (it == changes.end() && base) {
+      it = base->find(keys[i]);
+      if (it == base->end()) it = changes.end();
+    }
+    if (it != changes.end()) {
       if (!it->second) {
         values[i].reset();
       } else if (values[i]) {
@@ -174,8 +185,9 @@ Status WriteBatch::prefetch(Family family, std::span<const std::string_view> key
   auto& prefetched = _impl->prefetched[family_index(family)];
   std::vector<std::string_view> missing;  // neither changed nor prefetched: one MultiGet
   missing.reserve(keys.size());
+  const auto* base = _impl->base ? &_impl->base->changes[family_index(family)] : nullptr;
   for (std::string_view key : keys) {
-    if (!changes.contains(key) && !prefetched.contains(key)) missing.push_back(key);
+    if (!changes.contains(key) && !(base && base->contains(key)) && !prefetched.contains(key)) missing.push_back(key);
   }
   if (missing.empty()) return Status::ok();
   std::vector<std::optional<std::string>> values;
@@ -190,11 +202,16 @@ Status WriteBatch::scan_prefix(Family family, std::string_view prefix, const Sca
 }
 
 void WriteBatch::scan_prefix_in_batch(Family family, std::string_view prefix, const ScanVisitor& visit) const {
-  const auto& changes = _impl->changes[family_index(family)];
-  for (auto it = changes.lower_bound(prefix); it != changes.end() && it->first.starts_with(prefix); ++it) {
-    if (it->second && !visit(it->first, *it->second)) return;
+  const auto* base = _impl->base ? &_impl->base->changes[family_index(family)] : nullptr;
+  for (ChangeCursor c(&_impl->changes[family_index(family)], base, prefix); c.valid() && c.key().starts_with(prefix);
+       c.next()) {
+    if (c.value() && !visit(c.key(), *c.value())) return;
   }
 }
+
+void WriteBatch::read_over(const WriteBatch* base) noexcept { _impl->base = base ? base->_impl.get() : nullptr; }
+
+void WriteBatch::keep_after_write() noexcept { _impl->keep = true; }
 
 size_t WriteBatch::count() const noexcept { return _impl->operations; }
 
@@ -209,6 +226,8 @@ void WriteBatch::clear() {
   _impl->operations = 0;
   _impl->data_bytes = 0;
   _impl->status = Status::ok();
+  _impl->base = nullptr;
+  _impl->keep = false;
 }
 
 }  // namespace tracefeed::state

@@ -12,7 +12,10 @@
 // Errors are sticky: put/erase/set_offset/... return nothing; the first failure (bad argument,
 // RocksDB error) is kept in status() and returned by Store::write, which then writes nothing.
 //
-// Not thread-safe. Bound to the Store it was made for; the Store must outlive it.
+// Not thread-safe, with one exception: a batch that keeps its changes (keep_after_write) may be
+// written by Store::write on one thread while another thread reads through a batch layered over
+// it (read_over) — both only read its changes. Bound to the Store it was made for; the Store
+// must outlive it.
 
 #include <cstddef>
 #include <memory>
@@ -70,6 +73,19 @@ class WriteBatch {
   // Visits the entries the batch itself put under `prefix` (not the store's, not erased ones), in
   // key order, without touching RocksDB: for a caller that knows the store holds nothing there.
   void scan_prefix_in_batch(Family family, std::string_view prefix, const ScanVisitor& visit) const;
+
+  // Reads through this batch also see `base`'s changes, under this batch's own (null: none):
+  // for a batch that follows one still being written by another thread, whose changes are not
+  // in the store yet (the join writes a batch while it applies the next one). Only `base`'s
+  // changes count, not its prefetched answers. `base` must outlive the setting and must not
+  // change meanwhile — Store::write of it must keep it (keep_after_write) — and once `base` is in
+  // the store, this batch may keep reading through it or drop it: both layers then agree.
+  // Reset by clear().
+  void read_over(const WriteBatch* base) noexcept;
+  // Store::write leaves this batch's changes in place instead of clearing it, so that a batch
+  // reading over it (read_over) still sees them while, and after, it is written. Reset by
+  // clear().
+  void keep_after_write() noexcept;
 
   // Number of operations (puts, erases, offsets) made on the batch (a key changed twice counts
   // twice; Store::write applies it once).

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "state/keys.h"
@@ -220,6 +223,103 @@ TEST_F(WriteBatchTest, AMovedBatchKeepsItsChanges) {
   WriteBatch moved(std::move(batch));
   ASSERT_TRUE(store->write(moved).is_ok());
   EXPECT_EQ(get(*store, Family::traces, "k"), "v");
+}
+
+// The join applies batch N+1 while batch N is written on another thread: N+1 reads over N.
+TEST_F(WriteBatchTest, ABatchReadingOverAnotherSeesItsChangesUnderItsOwn) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  {
+    WriteBatch stored(*store);
+    stored.put(Family::assessments, child_key("tr-1", "a"), "stored a");
+    stored.put(Family::assessments, child_key("tr-1", "c"), "stored c");
+    stored.put(Family::assessments, child_key("tr-1", "e"), "stored e");
+    ASSERT_TRUE(store->write(stored).is_ok());
+  }
+  WriteBatch base(*store);
+  base.put(Family::assessments, child_key("tr-1", "b"), "base b");
+  base.put(Family::assessments, child_key("tr-1", "c"), "base c");
+  base.erase(Family::assessments, child_key("tr-1", "e"));
+  base.put(Family::assessments, child_key("tr-1", "f"), "base f");
+  base.keep_after_write();
+  WriteBatch top(*store);
+  top.read_over(&base);
+  top.put(Family::assessments, child_key("tr-1", "c"), "top c");
+  top.put(Family::assessments, child_key("tr-1", "d"), "top d");
+  top.erase(Family::assessments, child_key("tr-1", "f"));
+
+  const auto expect_layers = [&](const char* when) {
+    SCOPED_TRACE(when);
+    std::vector<std::string> seen;
+    ASSERT_TRUE(top.scan_prefix(Family::assessments, child_prefix("tr-1"), [&](std::string_view k, std::string_view v) {
+                     seen.push_back(std::string(k.substr(k.size() - 1)) + "=" + std::string(v));
+                     return true;
+                   }).is_ok());
+    EXPECT_EQ(seen, (std::vector<std::string>{"a=stored a", "b=base b", "c=top c", "d=top d"}));
+    seen.clear();
+    top.scan_prefix_in_batch(Family::assessments, child_prefix("tr-1"), [&](std::string_view k, std::string_view v) {
+      seen.push_back(std::string(k.substr(k.size() - 1)) + "=" + std::string(v));
+      return true;
+    });
+    EXPECT_EQ(seen, (std::vector<std::string>{"b=base b", "c=top c", "d=top d"}));
+    for (auto [id, want] : std::vector<std::pair<std::string, std::optional<std::string>>>{
+             {"a", "stored a"}, {"b", "base b"}, {"c", "top c"}, {"d", "top d"}, {"e", std::nullopt}, {"f", std::nullopt}}) {
+      auto got = top.get(Family::assessments, child_key("tr-1", id));
+      ASSERT_TRUE(got.is_ok());
+      EXPECT_EQ(*got, want) << id;
+    }
+    const std::vector<std::string> keys{child_key("tr-1", "a"), child_key("tr-1", "b"), child_key("tr-1", "e"),
+                                        child_key("tr-1", "f")};
+    const std::vector<std::string_view> views(keys.begin(), keys.end());
+    std::vector<std::optional<std::string>> values;
+    ASSERT_TRUE(top.multi_get(Family::assessments, views, values).is_ok());
+    EXPECT_EQ(values, (std::vector<std::optional<std::string>>{"stored a", "base b", std::nullopt, std::nullopt}));
+  };
+  // A prefetch asks the store only for what neither batch changed: "e", erased in the base, stays
+  // erased although the store still has it.
+  const std::vector<std::string> prefetch{child_key("tr-1", "a"), child_key("tr-1", "e")};
+  const std::vector<std::string_view> prefetch_views(prefetch.begin(), prefetch.end());
+  ASSERT_TRUE(top.prefetch(Family::assessments, prefetch_views).is_ok());
+  expect_layers("base not written yet");
+
+  // Written on another thread (as the join does) while the top batch reads over it: the base
+  // keeps its changes, so both views agree throughout.
+  std::thread writer([&] { EXPECT_TRUE(store->write(base).is_ok()); });
+  for (int i = 0; i < 20; ++i) expect_layers("base being written");
+  writer.join();
+  EXPECT_EQ(base.count(), 4u);  // kept
+  expect_layers("base written");
+  EXPECT_EQ(get(*store, Family::assessments, child_key("tr-1", "b")), "base b");
+
+  // Cleared, a batch forgets both settings: written again, it is cleared.
+  base.clear();
+  base.put(Family::traces, "k", "v");
+  ASSERT_TRUE(store->write(base).is_ok());
+  EXPECT_EQ(base.count(), 0u);
+}
+
+TEST_F(WriteBatchTest, TwoBatchesAreWrittenTogetherAndTheSecondWins) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  WriteBatch batch(*store), more(*store);
+  batch.put(Family::traces, "tr-1", "from batch");
+  batch.put(Family::traces, "tr-2", "from batch");
+  batch.keep_after_write();
+  more.put(Family::traces, "tr-2", "from more");
+  more.put(Family::datasets, "dd", "");
+  ASSERT_TRUE(store->write(batch, more).is_ok());
+  EXPECT_EQ(get(*store, Family::traces, "tr-1"), "from batch");
+  EXPECT_EQ(get(*store, Family::traces, "tr-2"), "from more");
+  EXPECT_EQ(get(*store, Family::datasets, "dd"), "");
+  EXPECT_EQ(batch.count(), 2u);  // it keeps its changes
+  EXPECT_EQ(more.count(), 0u);
+
+  // Either one's error writes neither.
+  WriteBatch bad(*store);
+  bad.set_offset("c1", "t", -1, 0);
+  batch.put(Family::traces, "tr-3", "x");
+  EXPECT_FALSE(store->write(batch, bad).is_ok());
+  EXPECT_EQ(get(*store, Family::traces, "tr-3"), std::nullopt);
 }
 
 }  // namespace
