@@ -586,14 +586,17 @@ Status DatasetStore::write_join_batch(state::WriteBatch& batch, std::span<const 
   std::lock_guard lock(_write_mu);
   TF_RETURN_IF_ERROR(load_locked());
   uint64_t marked = 0;
+  // The marks go into a batch of their own, written together with the join's: the join's batch
+  // is read by its next batch meanwhile (WriteBatch::read_over) and must not change.
+  state::WriteBatch marks(_store);
   if (!_members.empty()) {
     for (std::string_view trace_id : touched) {
       if (!_members.contains(member_hash(trace_id))) continue;
-      batch.put(Family::datasets, key2(kDirtyPrefix, trace_id), "");
+      marks.put(Family::datasets, key2(kDirtyPrefix, trace_id), "");
       ++marked;
     }
   }
-  TF_RETURN_IF_ERROR(_store.write(batch));
+  TF_RETURN_IF_ERROR(_store.write(batch, marks));
   _stats.marked_dirty += marked;
   return Status::ok();
 }

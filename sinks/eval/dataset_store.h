@@ -13,8 +13,8 @@
 // Keeping records up to date: a record is rebuilt when its trace changes after it was added
 // (an expert's expected_response arriving after routing, the root span arriving after the
 // feedback). The join writes its batches through write_join_batch(), which marks the traces the
-// batch touched that are members of some dataset as dirty, in the join's own batch (atomic with
-// the change); refresh_dirty() rebuilds them into a new version. Every write of this class and
+// batch touched that are members of some dataset as dirty, in the same write as the join's batch
+// (atomic with the change); refresh_dirty() rebuilds them into a new version. Every write of this class and
 // the join's write_join_batch take one mutex, so a member added concurrently with a join batch
 // is either seen by that batch's mark or reads the state that batch wrote — no update is missed.
 //
@@ -150,9 +150,10 @@ class DatasetStore {
   // dataset) and clears their marks. Returns how many traces it took; 0 when none were dirty.
   [[nodiscard]] Result<size_t> refresh_dirty();
 
-  // The join's batch writer: marks the `touched` traces that belong to a dataset dirty inside
-  // `batch`, then writes `batch` to the store (Store::write's contract: cleared on success).
-  // Runs on the join's owner thread. Membership is checked in memory (a hash of every member
+  // The join's batch writer: writes `batch` to the store together with dirty marks for the
+  // `touched` traces that belong to a dataset, atomically (Store::write's contract: cleared on
+  // success unless it keeps its changes). Does not modify `batch` otherwise. Runs on the join's
+  // state-writer thread. Membership is checked in memory (a hash of every member
   // trace id, 8 bytes + node each), so a batch of non-members costs a hash lookup per trace.
   [[nodiscard]] Status write_join_batch(state::WriteBatch& batch, std::span<const std::string_view> touched);
 
