@@ -3,7 +3,11 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
+#include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <filesystem>
 #include <unordered_map>
 
@@ -53,9 +57,12 @@ struct JoinProcessor::Batch {
     int64_t last_timestamp_ms = -1;
   };
   state::WriteBatch write;
-  // Keyed by views into the records' topic names (the records outlive the Batch): no
-  // allocation per record, only per partition.
+  // Keyed by views into the records' topic names (valid while the records live, i.e. until
+  // the batch is handed to the state writer): no allocation per record, only per partition.
   std::map<std::pair<std::string_view, int32_t>, Range> ranges;
+  // The ranges' next offsets with owned topic names, for report_written (which may run after
+  // the records are gone: a pipelined batch is reported during the next one).
+  std::vector<std::pair<std::pair<std::string, int32_t>, int64_t>> next_offsets;
   // Traces whose state changed, in first-touch order, with the latest event time of that trace
   // in this batch: the time routing stamps on its decisions and outputs. Per trace (not per
   // batch), so a trace's stamp does not depend on which other partitions shared its batch.
@@ -73,6 +80,71 @@ struct JoinProcessor::Batch {
   bool suppress_outputs = false;
   // A Router::backfill_step: no input records, no offsets (records = traces visited).
   bool background = false;
+};
+
+// Runs one job at a time on its own thread: write a batch's state (after freeing the batch
+// reported before it). The owner thread submits a job and later waits for its status.
+class JoinProcessor::StateWriter {
+ public:
+  using Job = std::function<Status()>;
+  StateWriter() : _thread([this] { loop(); }) {}
+  ~StateWriter() {
+    {
+      std::lock_guard lock(_mu);
+      _quit = true;
+    }
+    _cv.notify_all();
+    _thread.join();
+  }
+  StateWriter(const StateWriter&) = delete;
+  StateWriter& operator=(const StateWriter&) = delete;
+
+  // Runs `free` (destroys what it owns) and then `job`. Only after wait() returned for the job
+  // before.
+  void submit(std::unique_ptr<Batch> free, Job job) {
+    {
+      std::lock_guard lock(_mu);
+      _free = std::move(free);
+      _job = std::move(job);
+      _done = false;
+    }
+    _cv.notify_all();
+  }
+  // The status of the last job submitted.
+  Status wait() {
+    std::unique_lock lock(_mu);
+    _cv.wait(lock, [this] { return _done; });
+    return _status;
+  }
+
+ private:
+  void loop() {
+    pthread_setname_np(pthread_self(), "tf:join-write");  // findable in top -H / perf
+    std::unique_lock lock(_mu);
+    for (;;) {
+      _cv.wait(lock, [this] { return _quit || _job; });
+      if (!_job) return;  // quit, nothing left to do
+      Job job = std::move(_job);
+      _job = nullptr;
+      std::unique_ptr<Batch> free = std::move(_free);
+      lock.unlock();
+      free.reset();
+      Status s = job();
+      lock.lock();
+      _status = std::move(s);
+      _done = true;
+      _cv.notify_all();
+    }
+  }
+
+  std::mutex _mu;
+  std::condition_variable _cv;
+  Job _job;
+  std::unique_ptr<Batch> _free;
+  Status _status;
+  bool _done = true;
+  bool _quit = false;
+  std::thread _thread;  // last: starts once the members above exist
 };
 
 // A range of one input partition to replay with outputs suppressed: [from, to).
@@ -97,6 +169,7 @@ JoinProcessor::~JoinProcessor() { stop(); }
 Status JoinProcessor::start() {
   if (_options.cluster_id.empty()) return Status::invalid_argument("join: cluster_id is required");
   if (_options.max_batch == 0) return Status::invalid_argument("join: max_batch must be at least 1");
+  _joiner.forget_traces();  // a restart: what a previous run kept in memory may not be stored
   TF_ASSIGN_OR_RETURN(_stats.pending_assessments, _joiner.load_indexes(_store));
 
   if (_options.exactly_once) {
@@ -185,6 +258,20 @@ void JoinProcessor::fail(Status s) {
 }
 
 void JoinProcessor::run() {
+  // However the loop ends, the batch in flight is written and reported first (a failure to
+  // write it after another failure is only logged: the first one is what stopped us).
+  struct Drain {
+    JoinProcessor* p;
+    ~Drain() {
+      if (Status s = p->finish_write(); !s.is_ok()) {
+        if (p->last_error().is_ok()) {
+          p->fail(std::move(s));
+        } else {
+          spdlog::warn("join: writing the last batch: {}", s.to_string());
+        }
+      }
+    }
+  } drain{this};
   int abandoned_in_a_row = 0;
   size_t full_batches_since_step = 0;
   while (!_stopping) {
@@ -211,10 +298,22 @@ void JoinProcessor::run() {
       }
       if (!caught_up) ++full_batches_since_step;
     }
+    // Pipelining pays while there is a backlog; caught up, each batch is written and reported
+    // before the next poll (and before background steps, which read the store directly).
+    if (caught_up) {
+      if (Status s = finish_write(); !s.is_ok()) {
+        fail(std::move(s));
+        return;
+      }
+    }
     align_inputs();
     if (!_stopping && _stats.aborted_transactions == aborted_before &&
         (caught_up || (_options.backfill_every_batches > 0 && full_batches_since_step >= _options.backfill_every_batches))) {
       full_batches_since_step = 0;
+      if (Status s = finish_write(); !s.is_ok()) {
+        fail(std::move(s));
+        return;
+      }
       if (_router) {
         if (Status s = backfill_step(); !s.is_ok()) {
           fail(std::move(s));
@@ -247,6 +346,11 @@ void JoinProcessor::run() {
 
 std::vector<kafka::TopicPartitionOffset> JoinProcessor::on_assign(std::span<const kafka::TopicPartition> parts) {
   std::vector<kafka::TopicPartitionOffset> starts;
+  // The stored offsets must include the batch in flight.
+  if (Status s = finish_write(); !s.is_ok()) {
+    _assign_error = s.with_context("join: writing the last batch before an assignment");
+    return starts;
+  }
   auto stored = _store.stored_offsets(_options.cluster_id);
   if (!stored.is_ok()) {
     _assign_error = stored.status().with_context("join: reading stored offsets");
@@ -305,9 +409,13 @@ std::vector<kafka::TopicPartitionOffset> JoinProcessor::on_assign(std::span<cons
 void JoinProcessor::on_revoke(std::span<const kafka::TopicPartition> parts) {
   // Rebalance handlers run inside poll_batch, i.e. between batches: every record polled before
   // this point belongs to a batch that is completely done (outputs acknowledged or committed,
-  // state written) or was abandoned and not written. So there is nothing in flight to finish
-  // for these partitions; once revoked no record of theirs reaches process() again. Their state
-  // stays in the local store (see README.md: what happens when a partition moves).
+  // state written — the batch in flight is finished here) or was abandoned and not written.
+  // Once revoked no record of theirs reaches process() again. Their state stays in the local
+  // store (see README.md: what happens when a partition moves).
+  if (Status s = finish_write(); !s.is_ok()) {
+    // Its outputs went out, its state did not get written: stop (run() checks after the poll).
+    _assign_error = s.with_context("join: writing the last batch before a revocation");
+  }
   std::vector<kafka::TopicPartitionOffset> commits;
   {
     std::lock_guard lock(_mu);
@@ -338,8 +446,14 @@ void JoinProcessor::on_revoke(std::span<const kafka::TopicPartition> parts) {
 // ---- one batch ----
 
 Status JoinProcessor::process(std::vector<kafka::Message>& records) {
-  Batch b(_store);
+  auto owned = std::make_unique<Batch>(_store);
+  Batch& b = *owned;
+  // The batch before may still be being written: read through it meanwhile.
+  if (_in_flight) b.write.read_over(&_in_flight->write);
   TF_RETURN_IF_ERROR(prepare(records, false, b));
+  // This batch's outputs go out only once the batch before is in the store, so a crash leaves
+  // at most one batch between the store and Kafka — what replay() and the restart assume.
+  TF_RETURN_IF_ERROR(finish_write());
   if (!_options.exactly_once) {
     if (_producer && !b.outputs.empty()) TF_RETURN_IF_ERROR(produce_acknowledged(b.outputs));
     hook(CommitPoint::outputs_sent, b);
@@ -355,11 +469,8 @@ Status JoinProcessor::process(std::vector<kafka::Message>& records) {
     }
     hook(CommitPoint::transaction_committed, b);
   }
-  TF_RETURN_IF_ERROR(write_state(b));
-  _stats.routed_outputs += b.routed;
-  hook(CommitPoint::state_written, b);
   note_input_times(b);
-
+  TF_RETURN_IF_ERROR(submit_write(std::move(owned)));
   _commit_due = true;
   advisory_commit();
   return Status::ok();
@@ -561,16 +672,55 @@ Status JoinProcessor::route_touched(Batch& b) {
 }
 
 Status JoinProcessor::write_state(Batch& b) {
-  for (const auto& [tp, r] : b.ranges) b.write.set_offset(_options.cluster_id, tp.first, tp.second, r.next);
+  for (const auto& [tp, r] : b.ranges) {
+    b.write.set_offset(_options.cluster_id, tp.first, tp.second, r.next);
+    b.next_offsets.push_back({{std::string(tp.first), tp.second}, r.next});
+  }
+  TF_RETURN_IF_ERROR(write_batch_state(b));
+  _joiner.batch_written(b.write);
+  report_written(b);
+  return Status::ok();
+}
+
+Status JoinProcessor::submit_write(std::unique_ptr<Batch> b) {
+  for (const auto& [tp, r] : b->ranges) {
+    b->write.set_offset(_options.cluster_id, tp.first, tp.second, r.next);
+    b->next_offsets.push_back({{std::string(tp.first), tp.second}, r.next});
+  }
+  b->write.read_over(nullptr);  // applied; the batch before may be freed now
+  b->write.keep_after_write();  // the next batch reads over it while, and after, it is written
+  // From here the Joiner's memory holds this batch's traces as stored: the next batch reads
+  // them from there and everything else through this batch until it is written.
+  _joiner.batch_written(b->write);
+  if (!_writer) _writer = std::make_unique<StateWriter>();
+  Batch* raw = b.get();
+  _in_flight = std::move(b);
+  _writer->submit(std::move(_retired), [this, raw] { return write_batch_state(*raw); });
+  return Status::ok();
+}
+
+Status JoinProcessor::finish_write() {
+  if (!_in_flight) return Status::ok();
+  Status s = _writer->wait();
+  std::unique_ptr<Batch> b = std::move(_in_flight);
+  if (!s.is_ok()) return s;
+  report_written(*b);
+  hook(CommitPoint::state_written, *b);
+  _retired = std::move(b);
+  return Status::ok();
+}
+
+Status JoinProcessor::write_batch_state(Batch& b) {
   if (_options.write_batch) {
     std::vector<std::string_view> touched;
     touched.reserve(b.touched.size());
     for (const auto& t : b.touched) touched.push_back(t.first);
-    TF_RETURN_IF_ERROR(_options.write_batch(b.write, touched));
-  } else {
-    TF_RETURN_IF_ERROR(_store.write(b.write));
+    return _options.write_batch(b.write, touched);
   }
-  _joiner.batch_written(b.write);
+  return _store.write(b.write);
+}
+
+void JoinProcessor::report_written(Batch& b) {
   if (_options.on_assessment_change) {
     for (const auto& c : b.changes) {
       _options.on_assessment_change(c.before ? &*c.before : nullptr, c.after ? &*c.after : nullptr);
@@ -582,9 +732,11 @@ Status JoinProcessor::write_state(Batch& b) {
   _stats.rejected_apply += b.unapplied;
   _stats.pending_assessments += b.pending_delta;
   ++_stats.batches;
-  std::lock_guard lock(_mu);
-  for (const auto& [tp, r] : b.ranges) _applied[{std::string(tp.first), tp.second}] = r.next;
-  return Status::ok();
+  if (!b.suppress_outputs) _stats.routed_outputs += b.routed;
+  {
+    std::lock_guard lock(_mu);
+    for (const auto& [tp, next] : b.next_offsets) _applied[tp] = next;
+  }
 }
 
 // ---- at-least-once ----

@@ -218,6 +218,16 @@ class JoinProcessor {
   Status abort_transaction();
   Status replay(const std::vector<Gap>& gaps);
   Status write_state(Batch& b);
+  // Pipelined writes (README.md, "One batch"): the owner thread hands a batch's state to the
+  // state writer and applies the next batch meanwhile, reading over the one being written.
+  Status submit_write(std::unique_ptr<Batch> b);
+  // Waits until the batch handed to the writer is in the store, then reports it (stats, applied
+  // offsets, assessment changes, the state_written hook). Ok when nothing is in flight.
+  Status finish_write();
+  // Sets the batch's offsets and writes it (Store::write or options.write_batch): any thread.
+  Status write_batch_state(Batch& b);
+  // What a written batch reports (owner thread).
+  void report_written(Batch& b);
   void hook(CommitPoint p, const Batch& b) const;
   void advisory_commit();
   void note_input_times(const Batch& b);
@@ -241,6 +251,13 @@ class JoinProcessor {
   std::unique_ptr<OrphanSweep> _orphans;  // null when orphan_timeout is 0
   std::string _transactional_id;
   std::thread _thread;
+  // The state writer: one thread writing one batch at a time, while the owner thread applies
+  // the next. At most one batch is in flight; the one reported before it is freed by the writer
+  // too (its maps take a while to destroy), once nothing reads over it.
+  class StateWriter;
+  std::unique_ptr<StateWriter> _writer;
+  std::unique_ptr<Batch> _in_flight;
+  std::unique_ptr<Batch> _retired;
   std::atomic<bool> _stopping{false};
   JoinStats _stats;
   // Set by a rebalance handler (owner thread) when it cannot establish where to resume; the

@@ -72,7 +72,15 @@ class Joiner {
     _cache_batch = nullptr;
     _pending_cleared.clear();
   }
-  // `batch`, the batch apply() last worked on, is in the store: its traces join the LRU of
+  // Forgets every trace held in memory, the batch layer and the LRU of stored traces (the
+  // indexes stay: load_indexes() reads them anew): for a restart of the join on this Joiner,
+  // whose last batch may have been handed to batch_written() and then not written.
+  void forget_traces() {
+    begin_batch();
+    _stored.clear();
+  }
+  // `batch`, the batch apply() last worked on, is in the store (or handed to a writer that
+  // stops the join if it fails to write it): its traces join the LRU of
   // stored traces (see above) and the pending ids it cleared leave the pending index.
   void batch_written(const state::WriteBatch& batch);
   // Whether apply() wrote the trace itself (not only its assessments) in the current batch.
@@ -138,6 +146,10 @@ class Joiner {
     [[nodiscard]] bool contains(std::string_view trace_id) const { return _index.contains(trace_id); }
     void put(const std::string& trace_id, Cached&& c);
     void erase(const std::string& trace_id);
+    void clear() {
+      _index.clear();
+      _order.clear();
+    }
 
    private:
     size_t _capacity;

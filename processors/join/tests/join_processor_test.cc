@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <functional>
 #include <set>
+#include <span>
+#include <thread>
 
 #include "kafka/admin.h"
 #include "kafka/consumer.h"
@@ -56,6 +58,17 @@ class JoinProcessorTest : public ::testing::Test {
 
   void send(const std::string& topic, const std::string& json) {
     ASSERT_TRUE(_producer->produce(topic, kTrace, json).is_ok());
+  }
+
+  // The sum of the stored next offsets of every input partition.
+  int64_t stored_sum() {
+    auto offsets = _store->stored_offsets(_cluster_id);
+    EXPECT_TRUE(offsets.is_ok()) << offsets.status().to_string();
+    int64_t sum = 0;
+    if (offsets.is_ok()) {
+      for (const auto& [tp, next] : *offsets) sum += next;
+    }
+    return sum;
   }
 
   std::unique_ptr<JoinProcessor> start_processor(const std::function<void(JoinProcessorOptions&)>& tweak = {}) {
@@ -220,6 +233,122 @@ TEST_F(JoinProcessorTest, AtLeastOnceAcknowledgesOutputsBeforeTheStateWrite) {
   EXPECT_EQ(last_stored, 3);
 }
 
+
+// With a backlog the state of batch N is written on the state writer's thread while batch N+1 is
+// applied (reading over N); N+1's outputs still go out only after N is in the store.
+TEST_F(JoinProcessorTest, PipelinedWritesKeepOutputsBehindTheStateOfTheBatchBefore) {
+  ASSERT_TRUE(_broker->create_topic(_topics.review, 2).is_ok());
+  route::RuleSet rules;
+  auto rule = route::compile_rule("down", "feedback.user_feedback = false", 1.0, 0, false,
+                                  {{route::RuleAction::Kind::labeling_session, "q"}});
+  ASSERT_TRUE(rule.is_ok()) << rule.status().to_string();
+  rules.replace({std::move(rule).value()});
+  route::Router router(_topics, rules);
+  send(_topics.assessments, feedback_json("e2", "a-01", "false"));  // before its trace
+  send(_topics.traces, trace_json("e1", root_span()));
+  constexpr int kMalformed = 10;  // each one an output (a dead letter): every batch has outputs
+  for (int i = 0; i < kMalformed; ++i) send(_topics.assessments, "{not json");
+  ASSERT_TRUE(_producer->flush(seconds(10)).is_ok());
+
+  std::mutex mu;
+  std::vector<std::string> seen;
+  std::set<std::thread::id> hook_threads, write_threads;
+  JoinProcessorOptions o;
+  o.topics = _topics;
+  o.cluster_id = _cluster_id;
+  o.group_id = "join-test-pipeline";
+  o.max_batch = 2;  // full batches: a backlog
+  o.write_batch = [&](state::WriteBatch& batch, std::span<const std::string_view>) {
+    {
+      std::lock_guard lock(mu);
+      write_threads.insert(std::this_thread::get_id());
+    }
+    std::this_thread::sleep_for(milliseconds(5));  // a slow disk: the next batch overlaps
+    return _store->write(batch);
+  };
+  o.fault_hook = [&](CommitPoint p, size_t, size_t outputs) {
+    int64_t stored = 0;
+    auto offsets = _store->stored_offsets(_cluster_id);
+    if (offsets.is_ok()) {
+      for (const auto& [tp, next] : *offsets) stored += next;
+    }
+    std::lock_guard lock(mu);
+    hook_threads.insert(std::this_thread::get_id());
+    seen.push_back(std::string(p == CommitPoint::outputs_sent ? "sent" : "written") + " outputs=" +
+                   std::to_string(outputs) + " stored=" + std::to_string(stored));
+  };
+  JoinProcessor p(o, _client, *_store, _producer.get(), &router, _clock);
+  ASSERT_TRUE(p.start().is_ok());
+  ASSERT_TRUE(eventually([&] { return p.stats().applied + p.stats().rejected_malformed >= 2 + kMalformed; }));
+  p.stop();
+  EXPECT_EQ(p.stats().routed_outputs, 1u);
+  EXPECT_EQ(p.stats().rejected_malformed, static_cast<uint64_t>(kMalformed));
+  std::lock_guard lock(mu);
+  // The writes ran on a thread of their own.
+  ASSERT_EQ(write_threads.size(), 1u);
+  ASSERT_EQ(hook_threads.size(), 1u);
+  EXPECT_NE(*write_threads.begin(), *hook_threads.begin());
+  // Still strictly alternating: a batch's outputs are sent when the store holds everything before
+  // it, and its state is written after.
+  ASSERT_GE(seen.size(), 8u);
+  ASSERT_EQ(seen.size() % 2, 0u);
+  int64_t outputs = 0, last_stored = 0;
+  for (size_t i = 0; i < seen.size(); i += 2) {
+    ASSERT_EQ(seen[i].rfind("sent", 0), 0u) << seen[i];
+    ASSERT_EQ(seen[i + 1].rfind("written", 0), 0u) << seen[i + 1];
+    const int64_t before = std::stoll(seen[i].substr(seen[i].rfind('=') + 1));
+    const int64_t after = std::stoll(seen[i + 1].substr(seen[i + 1].rfind('=') + 1));
+    EXPECT_EQ(before, last_stored) << seen[i];
+    EXPECT_GT(after, before) << seen[i + 1];
+    last_stored = after;
+    outputs += std::stoll(seen[i].substr(seen[i].find("outputs=") + 8));
+  }
+  EXPECT_EQ(outputs, 1 + kMalformed);
+  EXPECT_EQ(last_stored, 2 + kMalformed);
+  // The feedback joined its trace across batches.
+  TraceReader reader(*_store);
+  auto joined = reader.get(kTrace, false);
+  ASSERT_TRUE(joined.is_ok());
+  ASSERT_TRUE(joined->has_value());
+  EXPECT_EQ((*joined)->trace_info.assessments.size(), 1u);
+}
+
+// A batch whose state cannot be written stops the join: the batch after it (already applied over
+// it) sends no outputs, and the store keeps the offsets of the last batch written.
+TEST_F(JoinProcessorTest, AFailedPipelinedWriteStopsTheJoinBeforeTheNextOutputs) {
+  for (int i = 0; i < 12; ++i) send(_topics.assessments, "{not json");
+  ASSERT_TRUE(_producer->flush(seconds(10)).is_ok());
+  std::mutex mu;
+  int writes = 0, sent = 0;
+  int64_t stored_when_written = 0;
+  JoinProcessorOptions o;
+  o.topics = _topics;
+  o.cluster_id = _cluster_id;
+  o.group_id = "join-test-write-fails";
+  o.max_batch = 2;
+  o.write_batch = [&](state::WriteBatch& batch, std::span<const std::string_view>) {
+    std::lock_guard lock(mu);
+    if (++writes == 3) return Status::io_error("disk full (test)");
+    return _store->write(batch);
+  };
+  o.fault_hook = [&](CommitPoint p, size_t, size_t) {
+    std::lock_guard lock(mu);
+    if (p == CommitPoint::outputs_sent) ++sent;
+    if (p == CommitPoint::state_written) stored_when_written = stored_sum();
+  };
+  JoinProcessor p(o, _client, *_store, _producer.get(), nullptr, _clock);
+  ASSERT_TRUE(p.start().is_ok());
+  ASSERT_TRUE(eventually([&] { return !p.last_error().is_ok(); }));
+  p.stop();
+  EXPECT_NE(p.last_error().to_string().find("disk full (test)"), std::string::npos) << p.last_error().to_string();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(writes, 3);
+  EXPECT_EQ(sent, 3);  // the two written batches and the failed one; nothing after it
+  EXPECT_EQ(p.stats().batches, 2u);
+  const int64_t stored = stored_sum();
+  EXPECT_EQ(stored, stored_when_written);
+  EXPECT_EQ(stored, 4);  // two batches of two
+}
 
 // ---- background work: the time index build and rule backfills (Router::backfill_step) ----
 
