@@ -45,11 +45,13 @@ APP = textwrap.dedent("""\
         trace_id=trace_id, assessment_id=first.assessment_id, value=True, rationale="Correct after all",
         source=AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id="expert_1"))
 
-    # The processors join assessments asynchronously: wait (bounded) until both are on the trace.
+    # The processors join the trace and its assessments asynchronously, each from its own topic:
+    # wait (bounded) until the trace is there with its spans and both assessments. (Until the trace
+    # itself is applied, get_trace finds only the feedback and MLflow returns None.)
     deadline = time.monotonic() + 20
     while True:
         trace = mlflow.get_trace(trace_id)
-        if len(trace.info.assessments) >= 2 or time.monotonic() > deadline:
+        if (trace is not None and trace.data.spans and len(trace.info.assessments) >= 2) or time.monotonic() > deadline:
             break
         time.sleep(0.05)
 
