@@ -31,7 +31,10 @@
 //        --exactly-once --state-only --bulk --bulk-reads N (200000) --traces N (10000000)
 //        --reopen --dir D --keep --seed S (1: ids of the traffic; use another one to add new traces
 //        to a kept store)
-//        --phase all|throughput|latency (all)
+//        --phase all|throughput|latency|floor (all; floor: the preloaded backlog consumed with the
+//        join's consumer settings and nothing done with it — what Kafka alone costs, for scale)
+//        --latency-timeline (also print the worst latency of each second of the live phase)
+//        --join-property key=value (a librdkafka property for the join's clients; repeatable)
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -45,6 +48,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <random>
 #include <string>
@@ -94,6 +98,8 @@ struct Flags {
   uint64_t seed = 1;
   std::string dir;
   std::string phase = "all";
+  bool latency_timeline = false;
+  std::map<std::string, std::string> join_properties;  // --join-property k=v: the join's consumer
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -126,6 +132,13 @@ Flags parse_flags(int argc, char** argv) {
     else if (k == "--seed") f.seed = std::stoull(value());
     else if (k == "--dir") f.dir = value();
     else if (k == "--phase") f.phase = value();
+    else if (k == "--latency-timeline") f.latency_timeline = true;
+    else if (k == "--join-property") {
+      const std::string kv = value();
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos) usage("--join-property wants key=value");
+      f.join_properties[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
     else usage("unknown flag " + k);
   }
   if (f.dir.empty()) f.dir = "/tmp/join_route_bench-" + std::to_string(::getpid());
@@ -435,6 +448,57 @@ uint64_t consumed(const join::JoinStats& s) {
   return s.applied.load() + s.duplicates.load() + s.rejected_malformed.load() + s.rejected_apply.load();
 }
 
+// --phase floor: what Kafka alone costs this process per event — the same consumer settings as
+// the join (read_committed, batches of --max-batch), no parsing and no state, one small output
+// produced per ten records (the review share of the mix) and flushed per batch as the join does.
+int run_floor(const Flags& f, const kafka::ClientOptions& client, const Topics& topics, uint64_t preloaded) {
+  kafka::ConsumerOptions co;
+  co.client = client;
+  co.client.client_id = "bench-floor";
+  auto consumer = kafka::Consumer::create(co);
+  if (!consumer.is_ok()) usage(consumer.status().to_string());
+  std::vector<kafka::TopicPartitionOffset> from;
+  for (int p = 0; p < f.partitions; ++p) {
+    from.push_back({topics.traces, p, kafka::kOffsetBeginning});
+    from.push_back({topics.assessments, p, kafka::kOffsetBeginning});
+  }
+  if (Status s = (*consumer)->assign(from); !s.is_ok()) usage(s.to_string());
+  kafka::ProducerOptions po;
+  po.client = client;
+  po.client.client_id = "bench-floor-out";
+  po.linger_ms = 0;
+  auto out = kafka::Producer::create(po);
+  if (!out.is_ok()) usage(out.status().to_string());
+  uint64_t seen = 0, bytes = 0, batches = 0;
+  SteadyClock::time_point t_first{};
+  double cpu_first = 0;
+  const std::string payload(200, 'x');
+  while (seen < preloaded) {
+    auto batch = (*consumer)->poll_batch(f.max_batch, std::chrono::milliseconds(100));
+    if (!batch.is_ok()) usage(batch.status().to_string());
+    if (batch->empty()) continue;
+    if (t_first == SteadyClock::time_point{}) {
+      t_first = SteadyClock::now();
+      cpu_first = cpu_seconds();
+    }
+    for (const auto& m : *batch) {
+      bytes += m.value().size();
+      if (++seen % 10 == 0) {
+        if (Status s = (*out)->produce(topics.review, m.key(), payload, std::nullopt, nullptr); !s.is_ok()) usage(s.to_string());
+      }
+    }
+    if (Status s = (*out)->flush(std::chrono::seconds(30)); !s.is_ok()) usage(s.to_string());
+    ++batches;
+  }
+  const double secs = seconds_since(t_first), cpu = cpu_seconds() - cpu_first;
+  std::printf("floor: %" PRIu64 " records (%.0f MiB) in %.2f s: %.0f records/s, %" PRIu64
+              " batches; cpu %.1f s: %.1f us per record (consume + 10 %% produce, nothing else)\n",
+              seen, bytes / 1048576.0, secs, seen / secs, batches, cpu, cpu * 1e6 / seen);
+  (void)(*out)->close();
+  (void)(*consumer)->close();
+  return 0;
+}
+
 int run_kafka(const Flags& f) {
   const char* bootstrap = std::getenv("TRACEFEED_BENCH_KAFKA");
   if (!bootstrap || !*bootstrap) {
@@ -481,6 +545,8 @@ int run_kafka(const Flags& f) {
   std::fflush(stdout);
   reset_peak_rss();
 
+  if (f.phase == "floor") return run_floor(f, client, topics, preloaded);
+
   // 2. throughput
   if (!f.keep) std::filesystem::remove_all(f.dir);
   auto opened = state::Store::open(store_options(f), clock);
@@ -502,7 +568,9 @@ int run_kafka(const Flags& f) {
   jo.max_batch = f.max_batch;
   if (f.input_skew_ms >= 0) jo.max_input_skew = std::chrono::milliseconds(f.input_skew_ms);
   jo.exactly_once = f.exactly_once;
-  join::JoinProcessor join(jo, client, store, out_producer->get(), &router, clock);
+  kafka::ClientOptions join_client = client;
+  for (const auto& [k, v] : f.join_properties) join_client.properties[k] = v;
+  join::JoinProcessor join(jo, join_client, store, out_producer->get(), &router, clock);
   const auto t_start = SteadyClock::now();
   if (Status s = join.start(); !s.is_ok()) usage("join start: " + s.to_string());
   SteadyClock::time_point t_first{};
@@ -556,6 +624,8 @@ int run_kafka(const Flags& f) {
     emit::LatencyHistogram latency;
     std::atomic<bool> done{false};
     std::atomic<uint64_t> received{0}, unmatched{0};
+    SteadyClock::time_point timeline_start{};  // set before the first live send (under mu)
+    std::vector<int64_t> worst_by_second(static_cast<size_t>(f.latency_seconds) + 1, 0);
     std::thread consumer([&] {
       while (!done) {
         auto batch = (*reader)->poll_batch(1000, std::chrono::milliseconds(20));
@@ -568,7 +638,14 @@ int run_kafka(const Flags& f) {
             ++unmatched;
             continue;
           }
-          latency.record(std::chrono::duration_cast<std::chrono::nanoseconds>(now - it->second).count());
+          const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - it->second).count();
+          latency.record(ns);
+          if (timeline_start != SteadyClock::time_point{}) {
+            // The worst latency per second of the live phase, by when the feedback was sent.
+            const auto second = static_cast<size_t>(std::max<int64_t>(
+                0, std::chrono::duration_cast<std::chrono::seconds>(it->second - timeline_start).count()));
+            if (second < worst_by_second.size()) worst_by_second[second] = std::max(worst_by_second[second], ns);
+          }
           sent_at.erase(it);
           ++received;
         }
@@ -577,7 +654,13 @@ int run_kafka(const Flags& f) {
 
     emit::TokenBucket bucket(f.rate, std::max(1.0, f.rate / 100), clock);
     const uint64_t before = consumed(join.stats());
+    const uint64_t batches_before = join.stats().batches.load(), pauses_before = join.stats().input_pauses.load();
+    const double cpu_before = cpu_seconds();
     const auto t_live = SteadyClock::now();
+    {
+      std::lock_guard lock(mu);
+      timeline_start = t_live;
+    }
     const auto t_end = t_live + std::chrono::seconds(f.latency_seconds);
     uint64_t live_sent = 0, thumbs_down = 0;
     while (SteadyClock::now() < t_end) {
@@ -608,6 +691,16 @@ int run_kafka(const Flags& f) {
                 " review records; feedback sent -> review received p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
                 f.rate, live_sent / live_secs, live_secs, thumbs_down, received.load(),
                 latency.percentile_ns(50) / 1e6, latency.percentile_ns(99) / 1e6, latency.max_ns() / 1e6);
+    if (f.latency_timeline) {
+      std::printf("worst latency per second sent (ms):");
+      for (int64_t ns : worst_by_second) std::printf(" %.0f", ns / 1e6);
+      std::printf("\n");
+    }
+    const uint64_t live_batches = join.stats().batches.load() - batches_before;
+    std::printf("live phase: %" PRIu64 " batches (%.0f records each), %" PRIu64
+                " feedback partition pauses; this process %.2f cores (generator, join, review reader)\n",
+                live_batches, live_batches ? double(consumed(join.stats()) - before) / live_batches : 0.0,
+                join.stats().input_pauses.load() - pauses_before, (cpu_seconds() - cpu_before) / seconds_since(t_live));
     (void)(*reader)->close();
   }
   join.stop();

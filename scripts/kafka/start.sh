@@ -12,7 +12,8 @@
 # registered and unfenced, i.e. metadata requests succeed) — bounded by
 # TRACEFEED_KAFKA_START_TIMEOUT seconds (default 90).
 #
-# Env: TRACEFEED_CACHE_DIR, TRACEFEED_KAFKA_VERSION (see fetch.sh), JAVA (default: java).
+# Env: TRACEFEED_CACHE_DIR, TRACEFEED_KAFKA_VERSION (see fetch.sh), JAVA (default: java),
+# TRACEFEED_KAFKA_PROPERTIES (extra server.properties lines, appended after the defaults).
 set -euo pipefail
 
 die() { echo "start.sh: error: $*" >&2; exit 1; }
@@ -78,6 +79,10 @@ transaction.state.log.num.partitions=4
 group.initial.rebalance.delay.ms=0
 log.flush.interval.messages=9223372036854775807
 PROPS
+# Extra broker properties, one per line (e.g. thread counts for a benchmark), appended last.
+if [[ -n "${TRACEFEED_KAFKA_PROPERTIES:-}" ]]; then
+  printf '%s\n' "${TRACEFEED_KAFKA_PROPERTIES}" >> "${DIR}/server.properties"
+fi
 
 cat > "${DIR}/log4j.properties" <<LOG
 log4j.rootLogger=INFO, file
