@@ -71,6 +71,44 @@ class JoinProcessorTest : public ::testing::Test {
     return sum;
   }
 
+  // The commit points a processor reached, each with the stored offsets at that moment:
+  // "sent outputs=<n> stored=<sum>" or "written ...".
+  struct CommitLog {
+    std::mutex mu;
+    std::vector<std::string> seen;
+  };
+  std::function<void(CommitPoint, size_t, size_t)> record_commits(CommitLog& log) {
+    return [this, &log](CommitPoint p, size_t, size_t outputs) {
+      const int64_t stored = stored_sum();
+      std::lock_guard lock(log.mu);
+      log.seen.push_back(std::string(p == CommitPoint::outputs_sent    ? "sent"
+                                     : p == CommitPoint::state_written ? "written"
+                                                                       : "other") +
+                         " outputs=" + std::to_string(outputs) + " stored=" + std::to_string(stored));
+    };
+  }
+  // Every batch: "sent" (outputs acknowledged, stored offsets unchanged) strictly before
+  // "written" (offsets moved); the outputs of all batches add up to `outputs`.
+  void expect_sent_before_written(CommitLog& log, int64_t outputs, int64_t last_stored) {
+    std::lock_guard lock(log.mu);
+    const auto& seen = log.seen;
+    ASSERT_FALSE(seen.empty());
+    ASSERT_EQ(seen.size() % 2, 0u);
+    int64_t sum = 0, stored = 0;
+    for (size_t i = 0; i < seen.size(); i += 2) {
+      ASSERT_EQ(seen[i].rfind("sent", 0), 0u) << seen[i];
+      ASSERT_EQ(seen[i + 1].rfind("written", 0), 0u) << seen[i + 1];
+      const int64_t before = std::stoll(seen[i].substr(seen[i].rfind('=') + 1));
+      const int64_t after = std::stoll(seen[i + 1].substr(seen[i + 1].rfind('=') + 1));
+      EXPECT_EQ(before, stored) << seen[i];
+      EXPECT_GT(after, before) << seen[i + 1];
+      stored = after;
+      sum += std::stoll(seen[i].substr(seen[i].find("outputs=") + 8));
+    }
+    EXPECT_EQ(sum, outputs);
+    EXPECT_EQ(stored, last_stored);
+  }
+
   std::unique_ptr<JoinProcessor> start_processor(const std::function<void(JoinProcessorOptions&)>& tweak = {}) {
     JoinProcessorOptions o;
     o.topics = _topics;
@@ -193,44 +231,18 @@ TEST_F(JoinProcessorTest, AtLeastOnceAcknowledgesOutputsBeforeTheStateWrite) {
   send(_topics.assessments, "{not json");
   ASSERT_TRUE(_producer->flush(seconds(10)).is_ok());
 
-  std::mutex mu;
-  std::vector<std::string> seen;  // "<point> outputs=<n> stored=<sum of stored offsets>"
+  CommitLog log;
   JoinProcessorOptions o;
   o.topics = _topics;
   o.cluster_id = _cluster_id;
   o.group_id = "join-test-order";
-  o.fault_hook = [&](CommitPoint p, size_t, size_t outputs) {
-    int64_t stored = 0;
-    auto offsets = _store->stored_offsets(_cluster_id);
-    if (offsets.is_ok()) {
-      for (const auto& [tp, next] : *offsets) stored += next;
-    }
-    std::lock_guard lock(mu);
-    seen.push_back(std::string(p == CommitPoint::outputs_sent ? "sent" : p == CommitPoint::state_written ? "written" : "other") +
-                   " outputs=" + std::to_string(outputs) + " stored=" + std::to_string(stored));
-  };
+  o.fault_hook = record_commits(log);
   JoinProcessor p(o, _client, *_store, _producer.get(), &router, _clock);
   ASSERT_TRUE(p.start().is_ok());
   ASSERT_TRUE(eventually([&] { return p.stats().applied + p.stats().rejected_malformed >= 3; }));
   p.stop();
   EXPECT_EQ(p.stats().routed_outputs, 1u);
-  // Every batch: "sent" (outputs acknowledged, offsets unchanged) strictly before "written".
-  std::lock_guard lock(mu);
-  ASSERT_FALSE(seen.empty());
-  ASSERT_EQ(seen.size() % 2, 0u);
-  int64_t outputs = 0, last_stored = 0;
-  for (size_t i = 0; i < seen.size(); i += 2) {
-    ASSERT_EQ(seen[i].rfind("sent", 0), 0u) << seen[i];
-    ASSERT_EQ(seen[i + 1].rfind("written", 0), 0u) << seen[i + 1];
-    const int64_t before = std::stoll(seen[i].substr(seen[i].rfind('=') + 1));
-    const int64_t after = std::stoll(seen[i + 1].substr(seen[i + 1].rfind('=') + 1));
-    EXPECT_EQ(before, last_stored) << seen[i];
-    EXPECT_GT(after, before) << seen[i + 1];
-    last_stored = after;
-    outputs += std::stoll(seen[i].substr(seen[i].find("outputs=") + 8));
-  }
-  EXPECT_EQ(outputs, 2);  // the review item and the dead letter
-  EXPECT_EQ(last_stored, 3);
+  expect_sent_before_written(log, 2, 3);  // the review item and the dead letter
 }
 
 
@@ -250,8 +262,8 @@ TEST_F(JoinProcessorTest, PipelinedWritesKeepOutputsBehindTheStateOfTheBatchBefo
   for (int i = 0; i < kMalformed; ++i) send(_topics.assessments, "{not json");
   ASSERT_TRUE(_producer->flush(seconds(10)).is_ok());
 
+  CommitLog log;
   std::mutex mu;
-  std::vector<std::string> seen;
   std::set<std::thread::id> hook_threads, write_threads;
   JoinProcessorOptions o;
   o.topics = _topics;
@@ -266,16 +278,12 @@ TEST_F(JoinProcessorTest, PipelinedWritesKeepOutputsBehindTheStateOfTheBatchBefo
     std::this_thread::sleep_for(milliseconds(5));  // a slow disk: the next batch overlaps
     return _store->write(batch);
   };
-  o.fault_hook = [&](CommitPoint p, size_t, size_t outputs) {
-    int64_t stored = 0;
-    auto offsets = _store->stored_offsets(_cluster_id);
-    if (offsets.is_ok()) {
-      for (const auto& [tp, next] : *offsets) stored += next;
+  o.fault_hook = [&, record = record_commits(log)](CommitPoint p, size_t records, size_t outputs) {
+    {
+      std::lock_guard lock(mu);
+      hook_threads.insert(std::this_thread::get_id());
     }
-    std::lock_guard lock(mu);
-    hook_threads.insert(std::this_thread::get_id());
-    seen.push_back(std::string(p == CommitPoint::outputs_sent ? "sent" : "written") + " outputs=" +
-                   std::to_string(outputs) + " stored=" + std::to_string(stored));
+    record(p, records, outputs);
   };
   JoinProcessor p(o, _client, *_store, _producer.get(), &router, _clock);
   ASSERT_TRUE(p.start().is_ok());
@@ -283,28 +291,20 @@ TEST_F(JoinProcessorTest, PipelinedWritesKeepOutputsBehindTheStateOfTheBatchBefo
   p.stop();
   EXPECT_EQ(p.stats().routed_outputs, 1u);
   EXPECT_EQ(p.stats().rejected_malformed, static_cast<uint64_t>(kMalformed));
-  std::lock_guard lock(mu);
-  // The writes ran on a thread of their own.
-  ASSERT_EQ(write_threads.size(), 1u);
-  ASSERT_EQ(hook_threads.size(), 1u);
-  EXPECT_NE(*write_threads.begin(), *hook_threads.begin());
+  {
+    // The writes ran on a thread of their own.
+    std::lock_guard lock(mu);
+    ASSERT_EQ(write_threads.size(), 1u);
+    ASSERT_EQ(hook_threads.size(), 1u);
+    EXPECT_NE(*write_threads.begin(), *hook_threads.begin());
+  }
   // Still strictly alternating: a batch's outputs are sent when the store holds everything before
   // it, and its state is written after.
-  ASSERT_GE(seen.size(), 8u);
-  ASSERT_EQ(seen.size() % 2, 0u);
-  int64_t outputs = 0, last_stored = 0;
-  for (size_t i = 0; i < seen.size(); i += 2) {
-    ASSERT_EQ(seen[i].rfind("sent", 0), 0u) << seen[i];
-    ASSERT_EQ(seen[i + 1].rfind("written", 0), 0u) << seen[i + 1];
-    const int64_t before = std::stoll(seen[i].substr(seen[i].rfind('=') + 1));
-    const int64_t after = std::stoll(seen[i + 1].substr(seen[i + 1].rfind('=') + 1));
-    EXPECT_EQ(before, last_stored) << seen[i];
-    EXPECT_GT(after, before) << seen[i + 1];
-    last_stored = after;
-    outputs += std::stoll(seen[i].substr(seen[i].find("outputs=") + 8));
+  {
+    std::lock_guard lock(log.mu);
+    EXPECT_GE(log.seen.size(), 8u);
   }
-  EXPECT_EQ(outputs, 1 + kMalformed);
-  EXPECT_EQ(last_stored, 2 + kMalformed);
+  expect_sent_before_written(log, 1 + kMalformed, 2 + kMalformed);
   // The feedback joined its trace across batches.
   TraceReader reader(*_store);
   auto joined = reader.get(kTrace, false);
