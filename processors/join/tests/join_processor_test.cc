@@ -71,6 +71,15 @@ class JoinProcessorTest : public ::testing::Test {
     return sum;
   }
 
+  // The quickstart's rule (thumbs-down -> labeling session "q"), and the review topic.
+  void route_thumbs_down(route::RuleSet& rules) {
+    ASSERT_TRUE(_broker->create_topic(_topics.review, 2).is_ok());
+    auto rule = route::compile_rule("down", "feedback.user_feedback = false", 1.0, 0, false,
+                                    {{route::RuleAction::Kind::labeling_session, "q"}});
+    ASSERT_TRUE(rule.is_ok()) << rule.status().to_string();
+    rules.replace({std::move(rule).value()});
+  }
+
   // The commit points a processor reached, each with the stored offsets at that moment:
   // "sent outputs=<n> stored=<sum>" or "written ...".
   struct CommitLog {
@@ -219,12 +228,8 @@ TEST_F(JoinProcessorTest, AlignmentNeverWaitsForTracesThatAreNotThere) {
 // At-least-once: a batch's outputs (routed and dead letters) are acknowledged by Kafka before
 // its state and offsets are written — at outputs_sent the stored offsets have not moved yet.
 TEST_F(JoinProcessorTest, AtLeastOnceAcknowledgesOutputsBeforeTheStateWrite) {
-  ASSERT_TRUE(_broker->create_topic(_topics.review, 2).is_ok());
   route::RuleSet rules;
-  auto rule = route::compile_rule("down", "feedback.user_feedback = false", 1.0, 0, false,
-                                  {{route::RuleAction::Kind::labeling_session, "q"}});
-  ASSERT_TRUE(rule.is_ok()) << rule.status().to_string();
-  rules.replace({std::move(rule).value()});
+  route_thumbs_down(rules);
   route::Router router(_topics, rules);
   send(_topics.traces, trace_json("e1", root_span()));
   send(_topics.assessments, feedback_json("e2", "a-01", "false"));
@@ -249,12 +254,8 @@ TEST_F(JoinProcessorTest, AtLeastOnceAcknowledgesOutputsBeforeTheStateWrite) {
 // With a backlog the state of batch N is written on the state writer's thread while batch N+1 is
 // applied (reading over N); N+1's outputs still go out only after N is in the store.
 TEST_F(JoinProcessorTest, PipelinedWritesKeepOutputsBehindTheStateOfTheBatchBefore) {
-  ASSERT_TRUE(_broker->create_topic(_topics.review, 2).is_ok());
   route::RuleSet rules;
-  auto rule = route::compile_rule("down", "feedback.user_feedback = false", 1.0, 0, false,
-                                  {{route::RuleAction::Kind::labeling_session, "q"}});
-  ASSERT_TRUE(rule.is_ok()) << rule.status().to_string();
-  rules.replace({std::move(rule).value()});
+  route_thumbs_down(rules);
   route::Router router(_topics, rules);
   send(_topics.assessments, feedback_json("e2", "a-01", "false"));  // before its trace
   send(_topics.traces, trace_json("e1", root_span()));
