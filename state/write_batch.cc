@@ -141,18 +141,19 @@ Status WriteBatch::multi_get(Family family, std::span<const std::string_view> ke
   std::vector<size_t> missing;
   std::vector<rocksdb::Slice> slices;
   for (size_t i = 0; i < n; ++i) {
-    auto it = changes.find(keys[i]);
-    if (it == changes.end() && base) {
-      it = base->find(keys[i]);
-      if (it == base->end()) it = changes.end();
+    const std::optional<std::string>* changed = nullptr;  // the batch's change, else the base's
+    if (auto it = changes.find(keys[i]); it != changes.end()) {
+      changed = &it->second;
+    } else if (base) {
+      if (auto b = base->find(keys[i]); b != base->end()) changed = &b->second;
     }
-    if (it != changes.end()) {
-      if (!it->second) {
+    if (changed) {
+      if (!*changed) {
         values[i].reset();
       } else if (values[i]) {
-        values[i]->assign(*it->second);
+        values[i]->assign(**changed);
       } else {
-        values[i].emplace(*it->second);
+        values[i].emplace(**changed);
       }
     } else {
       missing.push_back(i);
