@@ -56,8 +56,8 @@ void WriteBatch::erase(Family family, std::string_view key) {
   _impl->data_bytes += key.size();
 }
 
-void WriteBatch::erase_prefix(Family family, std::string_view prefix) {
-  if (!_impl->status.is_ok()) return;
+size_t WriteBatch::erase_prefix(Family family, std::string_view prefix) {
+  if (!_impl->status.is_ok()) return 0;
   // Collect first: the scan visits views into the batch's own entries.
   std::vector<std::string> keys;
   const std::string upper = prefix_successor(prefix);
@@ -68,9 +68,10 @@ void WriteBatch::erase_prefix(Family family, std::string_view prefix) {
                                     });
   if (!scanned.is_ok()) {
     _impl->fail(scanned.status().with_context("state batch erase_prefix"));
-    return;
+    return 0;
   }
   for (const auto& key : keys) erase(family, key);
+  return keys.size();
 }
 
 void WriteBatch::set_offset(std::string_view cluster_id, std::string_view topic,

@@ -44,9 +44,9 @@ class WriteBatch {
   void put(Family family, std::string_view key, std::string_view value);
   void erase(Family family, std::string_view key);
   // Erases every key starting with `prefix` that the batch or the store holds now (one point
-  // delete per key, no range delete). Meant for small sets such as the
-  // pending assessments of one trace.
-  void erase_prefix(Family family, std::string_view prefix);
+  // delete per key, no range delete) and returns how many (0 after an error, kept in status()).
+  // Meant for small sets such as the pending assessments of one trace.
+  size_t erase_prefix(Family family, std::string_view prefix);
 
   // Records that the next offset to consume from (topic, partition) of cluster `cluster_id` is
   // `next_offset`. cluster_id and topic: non-empty, no '\0'; partition, next_offset >= 0.

@@ -234,14 +234,8 @@ ApplyResult Joiner::apply_trace(const Trace& part, state::WriteBatch& batch) {
       }
       if (_indexed && _pending_traces.contains(id)) _pending_cleared.push_back(id);
     } else if (!_indexed || _pending_traces.contains(id)) {
-      _keys.clear();
-      Status scan = batch.scan_prefix(Family::pending, state::child_prefix(id), [&](std::string_view key, std::string_view) {
-        _keys.emplace_back(key);
-        return true;
-      });
-      if (!scan.is_ok()) return {ApplyResult::Kind::rejected, scan, 0};
-      for (const auto& key : _keys) batch.erase(Family::pending, key);
-      pending_delta = -static_cast<int>(_keys.size());
+      pending_delta = -static_cast<int>(batch.erase_prefix(Family::pending, state::child_prefix(id)));
+      if (!batch.status().is_ok()) return {ApplyResult::Kind::rejected, batch.status(), 0};
       if (_indexed) _pending_cleared.push_back(id);
     }
     c.none_stored = pending_delta == 0;

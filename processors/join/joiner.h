@@ -178,7 +178,6 @@ class Joiner {
 
   EventParser _parser;
   std::string _key, _key2, _json;  // reused scratch
-  std::vector<std::string> _keys;
   std::vector<std::string_view> _views;
   std::vector<AssessmentChange>* _changes = nullptr;
 };
