@@ -470,7 +470,7 @@ Status JoinProcessor::process(std::vector<kafka::Message>& records) {
     hook(CommitPoint::transaction_committed, b);
   }
   note_input_times(b);
-  TF_RETURN_IF_ERROR(submit_write(std::move(owned)));
+  submit_write(std::move(owned));
   _commit_due = true;
   advisory_commit();
   return Status::ok();
@@ -671,22 +671,23 @@ Status JoinProcessor::route_touched(Batch& b) {
   return Status::ok();
 }
 
-Status JoinProcessor::write_state(Batch& b) {
+void JoinProcessor::set_offsets(Batch& b) {
   for (const auto& [tp, r] : b.ranges) {
     b.write.set_offset(_options.cluster_id, tp.first, tp.second, r.next);
     b.next_offsets.push_back({{std::string(tp.first), tp.second}, r.next});
   }
+}
+
+Status JoinProcessor::write_state(Batch& b) {
+  set_offsets(b);
   TF_RETURN_IF_ERROR(write_batch_state(b));
   _joiner.batch_written(b.write);
   report_written(b);
   return Status::ok();
 }
 
-Status JoinProcessor::submit_write(std::unique_ptr<Batch> b) {
-  for (const auto& [tp, r] : b->ranges) {
-    b->write.set_offset(_options.cluster_id, tp.first, tp.second, r.next);
-    b->next_offsets.push_back({{std::string(tp.first), tp.second}, r.next});
-  }
+void JoinProcessor::submit_write(std::unique_ptr<Batch> b) {
+  set_offsets(*b);
   b->write.read_over(nullptr);  // applied; the batch before may be freed now
   b->write.keep_after_write();  // the next batch reads over it while, and after, it is written
   // From here the Joiner's memory holds this batch's traces as stored: the next batch reads
@@ -696,7 +697,6 @@ Status JoinProcessor::submit_write(std::unique_ptr<Batch> b) {
   Batch* raw = b.get();
   _in_flight = std::move(b);
   _writer->submit(std::move(_retired), [this, raw] { return write_batch_state(*raw); });
-  return Status::ok();
 }
 
 Status JoinProcessor::finish_write() {

@@ -220,11 +220,13 @@ class JoinProcessor {
   Status write_state(Batch& b);
   // Pipelined writes (README.md, "One batch"): the owner thread hands a batch's state to the
   // state writer and applies the next batch meanwhile, reading over the one being written.
-  Status submit_write(std::unique_ptr<Batch> b);
+  void submit_write(std::unique_ptr<Batch> b);
   // Waits until the batch handed to the writer is in the store, then reports it (stats, applied
   // offsets, assessment changes, the state_written hook). Ok when nothing is in flight.
   Status finish_write();
-  // Sets the batch's offsets and writes it (Store::write or options.write_batch): any thread.
+  // Puts the batch's next offsets into its WriteBatch (and keeps them, owned, for reporting).
+  void set_offsets(Batch& b);
+  // Writes the batch's WriteBatch (Store::write or options.write_batch): any thread.
   Status write_batch_state(Batch& b);
   // What a written batch reports (owner thread).
   void report_written(Batch& b);
