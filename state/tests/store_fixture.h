@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 
@@ -36,6 +37,19 @@ class StoreTest : public ::testing::Test {
     auto value = store.get(family, key);
     EXPECT_TRUE(value.is_ok()) << value.status().to_string();
     return value.is_ok() ? *value : std::nullopt;
+  }
+
+  // Writes these entries to `store` in one batch: a test's "already stored" state.
+  struct Entry {
+    Family family;
+    std::string key;
+    std::string value;
+  };
+  static void store_entries(Store& store, std::initializer_list<Entry> entries) {
+    WriteBatch setup(store);
+    for (const auto& e : entries) setup.put(e.family, e.key, e.value);
+    const Status s = store.write(setup);
+    ASSERT_TRUE(s.is_ok()) << s.to_string();
   }
 
   TempDir _dir;

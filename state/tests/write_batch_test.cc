@@ -93,13 +93,10 @@ TEST_F(WriteBatchTest, SetOffsetValidatesItsArguments) {
 TEST_F(WriteBatchTest, BatchReadsSeeTheirOwnWritesOverTheStore) {
   auto store = open_store();
   ASSERT_TRUE(store);
-  {
-    WriteBatch setup(*store);
-    setup.put(Family::traces, "tr-stored", "stored");
-    setup.put(Family::traces, "tr-erased", "stored but erased in the batch");
-    setup.put(Family::pending, child_key("tr-9", "a-1"), "pending from an earlier batch");
-    ASSERT_TRUE(store->write(setup).is_ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(store_entries(*store, {
+       {Family::traces, "tr-stored", "stored"},
+       {Family::traces, "tr-erased", "stored but erased in the batch"},
+       {Family::pending, child_key("tr-9", "a-1"), "pending from an earlier batch"}}));
   WriteBatch batch(*store);
   batch.put(Family::traces, "tr-new", "from the batch");
   batch.put(Family::traces, "tr-stored", "overwritten in the batch");
@@ -131,12 +128,9 @@ TEST_F(WriteBatchTest, BatchReadsSeeTheirOwnWritesOverTheStore) {
 TEST_F(WriteBatchTest, PrefetchAnswersGetsUntilTheBatchChangesTheKeyOrIsCleared) {
   auto store = open_store();
   ASSERT_TRUE(store);
-  {
-    WriteBatch setup(*store);
-    setup.put(Family::traces, "tr-1", "stored 1");
-    setup.put(Family::traces, "tr-2", "stored 2");
-    ASSERT_TRUE(store->write(setup).is_ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(store_entries(*store, {
+       {Family::traces, "tr-1", "stored 1"},
+       {Family::traces, "tr-2", "stored 2"}}));
   WriteBatch batch(*store);
   batch.put(Family::traces, "tr-2", "changed in the batch");
   const std::vector<std::string_view> keys{"tr-1", "tr-2", "tr-absent", "tr-1"};
@@ -169,16 +163,13 @@ TEST_F(WriteBatchTest, PrefetchAnswersGetsUntilTheBatchChangesTheKeyOrIsCleared)
 TEST_F(WriteBatchTest, ErasePrefixRemovesStoredAndBatchedChildren) {
   auto store = open_store();
   ASSERT_TRUE(store);
-  {
-    WriteBatch setup(*store);
-    setup.put(Family::pending, child_key("tr-1", "a-1"), "x");
-    setup.put(Family::pending, child_key("tr-1", "a-2"), "x");
-    setup.put(Family::pending, child_key("tr-12", "a-1"), "other trace");
-    ASSERT_TRUE(store->write(setup).is_ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(store_entries(*store, {
+       {Family::pending, child_key("tr-1", "a-1"), "x"},
+       {Family::pending, child_key("tr-1", "a-2"), "x"},
+       {Family::pending, child_key("tr-12", "a-1"), "other trace"}}));
   WriteBatch batch(*store);
   batch.put(Family::pending, child_key("tr-1", "a-3"), "x");
-  batch.erase_prefix(Family::pending, child_prefix("tr-1"));
+  EXPECT_EQ(batch.erase_prefix(Family::pending, child_prefix("tr-1")), 3u);  // two stored, one batched
   ASSERT_TRUE(batch.status().is_ok()) << batch.status().to_string();
   EXPECT_TRUE(keys_with_prefix(batch, Family::pending, child_prefix("tr-1")).empty());
   ASSERT_TRUE(store->write(batch).is_ok());
@@ -229,13 +220,10 @@ TEST_F(WriteBatchTest, AMovedBatchKeepsItsChanges) {
 TEST_F(WriteBatchTest, ABatchReadingOverAnotherSeesItsChangesUnderItsOwn) {
   auto store = open_store();
   ASSERT_TRUE(store);
-  {
-    WriteBatch stored(*store);
-    stored.put(Family::assessments, child_key("tr-1", "a"), "stored a");
-    stored.put(Family::assessments, child_key("tr-1", "c"), "stored c");
-    stored.put(Family::assessments, child_key("tr-1", "e"), "stored e");
-    ASSERT_TRUE(store->write(stored).is_ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(store_entries(*store, {
+       {Family::assessments, child_key("tr-1", "a"), "stored a"},
+       {Family::assessments, child_key("tr-1", "c"), "stored c"},
+       {Family::assessments, child_key("tr-1", "e"), "stored e"}}));
   WriteBatch base(*store);
   base.put(Family::assessments, child_key("tr-1", "b"), "base b");
   base.put(Family::assessments, child_key("tr-1", "c"), "base c");
