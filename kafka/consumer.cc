@@ -127,6 +127,7 @@ Result<std::unique_ptr<Consumer>> Consumer::create(ConsumerOptions options) {
       {"enable.partition.eof", "false"},
       {"isolation.level", options.read_committed ? "read_committed" : "read_uncommitted"},
       {"fetch.wait.max.ms", std::to_string(options.fetch_wait_max_ms)},
+      {"fetch.min.bytes", std::to_string(options.fetch_min_bytes)},
       {"auto.offset.reset", options.auto_offset_reset},
       {"session.timeout.ms", std::to_string(options.session_timeout_ms)},
       {"queued.max.messages.kbytes", std::to_string(options.queued_max_kbytes)},

@@ -34,8 +34,13 @@ struct ConsumerOptions {
   std::string assignment_strategy = "range";
   // isolation.level=read_committed (true) or read_uncommitted. Default: true.
   bool read_committed = true;
-  // fetch.wait.max.ms. Default: 10.
+  // fetch.wait.max.ms: how long the broker holds a fetch for fetch_min_bytes to arrive.
+  // Default: 10.
   int fetch_wait_max_ms = 10;
+  // fetch.min.bytes: the broker answers a fetch once this much is there (or fetch_wait_max_ms
+  // passed). 1 answers at once with whatever arrived; more makes fewer, fuller fetches under
+  // load at up to fetch_wait_max_ms of latency when traffic is light. Default: 1.
+  int fetch_min_bytes = 1;
   // auto.offset.reset when there is no committed offset: "earliest" or "latest".
   // Default: "earliest" (never skip data on a new group).
   std::string auto_offset_reset = "earliest";

@@ -139,6 +139,13 @@ TEST_F(EmbeddedKafkaTest, BadPropertyIsAnErrorNamingIt) {
   ASSERT_FALSE(c2.is_ok());
   EXPECT_NE(c2.status().message().find("partition.assignment.strategy"), std::string::npos) << c2.status().to_string();
 
+  copts = {};
+  copts.client = client();
+  copts.fetch_min_bytes = 0;  // librdkafka's range starts at 1
+  auto c3 = Consumer::create(copts);
+  ASSERT_FALSE(c3.is_ok());
+  EXPECT_NE(c3.status().message().find("fetch.min.bytes"), std::string::npos) << c3.status().to_string();
+
   auto a = Admin::create(ClientOptions{"", "x", {}});
   EXPECT_FALSE(a.is_ok());
 }
