@@ -120,7 +120,8 @@ TEST_F(ReviewConsumerRealKafka, OnlyCommittedItemsAndExactResumeAfterRestart) {
   start_service();
   produce_in_transaction(**producer, 11, 12, true);
   consumer = start_consumer();
-  ASSERT_TRUE(wait_until([&] { return traces_in_session().size() >= 9; }, 60s));
+  // The batch's items are visible before its stats are counted: wait for both.
+  ASSERT_TRUE(wait_until([&] { return traces_in_session().size() >= 9 && consumer->stats().records.load() >= 2; }, 60s));
   EXPECT_EQ(consumer->stats().records.load(), 2u)
       << "resumed from the offsets stored with the items";
   EXPECT_EQ(_service->stats().duplicates.load(), 0u);
