@@ -47,71 +47,64 @@ Result<int64_t> Joiner::load_indexes(const state::Store& store) {
 void Joiner::batch_written(const state::WriteBatch& batch) {
   for (const auto& id : _pending_cleared) _pending_traces.erase(id);
   _pending_cleared.clear();
-  if (_cache_batch == &batch) {
-    for (auto& [id, c] : _cache) {
-      c.written = false;
-      c.none_stored = false;  // the store may hold its assessments now
-      _stored.put(id, std::move(c));
-    }
+  if (_layer_batch != &batch) {
+    drop_layer();
+    return;
   }
-  _cache.clear();
-  _cache_batch = nullptr;
+  // The layer's traces are stored now: they stay where they are (at the front), as stored.
+  for (auto it : _layer) {
+    it->in_layer = false;
+    it->c.written = false;
+    it->c.none_stored = false;  // the store may hold its assessments now
+  }
+  _layer.clear();
+  _layer_batch = nullptr;
+  while (_entries.size() > kMaxStoredTraces) erase_entry(std::prev(_entries.end()));
 }
 
 bool Joiner::trace_written(const std::string& trace_id) const {
-  auto it = _cache.find(trace_id);
-  return it != _cache.end() && it->second.written;
-}
-
-std::optional<Joiner::Cached> Joiner::StoredTraces::take(const std::string& trace_id) {
   auto it = _index.find(trace_id);
-  if (it == _index.end()) return std::nullopt;
-  auto node = it->second;
-  _index.erase(it);
-  std::optional<Cached> c(std::move(node->second));
-  _order.erase(node);
-  return c;
+  return it != _index.end() && it->second->in_layer && it->second->c.written;
 }
 
-void Joiner::StoredTraces::put(const std::string& trace_id, Cached&& c) {
-  erase(trace_id);
-  if (_order.size() >= _capacity && !_order.empty()) {
-    // Full: the least recently used node becomes the new entry (no node allocation, and the
-    // strings keep their buffers where the new entry's fit).
-    _index.erase(_order.back().first);
-    _order.splice(_order.begin(), _order, std::prev(_order.end()));
-    _order.front().first.assign(trace_id);
-    _order.front().second = std::move(c);
-  } else {
-    _order.emplace_front(trace_id, std::move(c));
+void Joiner::use_layer_of(const state::WriteBatch& batch) {
+  if (_layer_batch == &batch) return;
+  drop_layer();
+  _layer_batch = &batch;
+}
+
+void Joiner::drop_layer() {
+  for (auto it : _layer) {
+    _index.erase(it->id);
+    _entries.erase(it);
   }
-  _index.emplace(_order.front().first, _order.begin());
+  _layer.clear();
+  _layer_batch = nullptr;
 }
 
-void Joiner::StoredTraces::erase(const std::string& trace_id) {
-  auto it = _index.find(trace_id);
-  if (it == _index.end()) return;
-  auto node = it->second;
-  _index.erase(it);
-  _order.erase(node);
+void Joiner::erase_entry(Entries::iterator it) {
+  _index.erase(it->id);
+  _entries.erase(it);
 }
 
 void Joiner::cache_assessment(const state::WriteBatch& batch, const std::string& trace_id,
                               std::string_view assessment_id, const Assessment* a) {
-  auto it = _cache_batch == &batch ? _cache.find(trace_id) : _cache.end();
-  if (it == _cache.end()) {
-    _stored.erase(trace_id);  // not in this batch's layer: an LRU copy would go stale
+  auto found = _index.find(trace_id);
+  if (found == _index.end()) return;
+  auto entry = found->second;
+  if (!entry->in_layer || _layer_batch != &batch) {
+    erase_entry(entry);  // not in this batch's layer: a stored copy would go stale
     return;
   }
-  Cached& c = it->second;
+  Cached& c = entry->c;
   if (!c.assessments_loaded) return;
   auto& list = c.trace.trace_info.assessments;
   auto pos = std::lower_bound(list.begin(), list.end(), assessment_id,
                               [](const Assessment& x, std::string_view id) { return x.assessment_id < id; });
-  const bool found = pos != list.end() && pos->assessment_id == assessment_id;
+  const bool found_id = pos != list.end() && pos->assessment_id == assessment_id;
   if (a == nullptr) {
-    if (found) list.erase(pos);
-  } else if (found) {
+    if (found_id) list.erase(pos);
+  } else if (found_id) {
     *pos = *a;
   } else {
     list.insert(pos, *a);
@@ -127,7 +120,7 @@ Status Joiner::prefetch(state::WriteBatch& batch, std::span<const Envelope* cons
   _views.clear();
   for (const Envelope* e : events) {
     const std::string& id = e->trace_id();
-    if (!_cache.contains(id) && !_stored.contains(id)) _views.push_back(id);
+    if (!_index.contains(id)) _views.push_back(id);
   }
   return batch.prefetch(Family::traces, _views);
 }
@@ -154,30 +147,60 @@ ApplyResult Joiner::apply(const Envelope& e, int64_t event_time_ns, state::Write
 }
 
 Result<Joiner::Cached*> Joiner::cached(state::WriteBatch& batch, const std::string& trace_id) {
-  if (_cache_batch != &batch) {
-    _cache.clear();
-    _cache_batch = &batch;
+  use_layer_of(batch);
+  if (auto found = _index.find(trace_id); found != _index.end()) {
+    auto entry = found->second;
+    if (!entry->in_layer) {
+      // Bounded: a caller that reads many traces through one batch without begin_batch() must
+      // not grow the layer without end. Dropping it is always safe — what apply() changed is in
+      // the batch.
+      if (_layer.size() >= kMaxCachedTraces) {
+        drop_layer();
+        _layer_batch = &batch;
+      }
+      entry->in_layer = true;
+      _layer.push_back(entry);
+      _entries.splice(_entries.begin(), _entries, entry);
+    }
+    return &entry->c;
   }
-  auto it = _cache.find(trace_id);
-  if (it != _cache.end()) return &it->second;
-  // Bounded: a caller that reads many traces through one batch without begin_batch() must not
-  // grow it without end. Dropping entries is always safe — what apply() changed is in the batch.
-  if (_cache.size() >= kMaxCachedTraces) _cache.clear();
-  if (auto kept = _stored.take(trace_id)) return &_cache.emplace(trace_id, std::move(*kept)).first->second;
+  if (_layer.size() >= kMaxCachedTraces) {
+    drop_layer();
+    _layer_batch = &batch;
+  }
   TF_ASSIGN_OR_RETURN(auto stored, batch.get(Family::traces, trace_id));
-  Cached c;
+  Entries::iterator entry;
+  if (_entries.size() >= kMaxStoredTraces && !_entries.back().in_layer) {
+    // Full: the least recently used stored trace's node becomes this one (no allocation, and
+    // the parse below reuses its strings' buffers).
+    entry = std::prev(_entries.end());
+    _index.erase(entry->id);
+    _entries.splice(_entries.begin(), _entries, entry);
+    entry->id.assign(trace_id);
+  } else {
+    entry = _entries.emplace(_entries.begin(), Entry{trace_id, {}, false});
+  }
+  Cached& c = entry->c;
   c.present = stored.has_value();
+  c.none_stored = false;
+  c.assessments_loaded = false;
+  c.written = false;
   if (c.present) {
     if (Status s = _parser.parse_trace(*stored, c.trace); !s.is_ok()) {
+      _entries.erase(entry);
       return Status::corruption("stored trace " + trace_id + ": " + s.message());
     }
     c.trace.trace_info.assessments.clear();
   } else {
+    c.trace = Trace{};
     c.trace.trace_info.trace_id = trace_id;
     // No trace and nothing pending: the store holds no assessment of it either.
     c.none_stored = _indexed && !_pending_traces.contains(trace_id);
   }
-  return &_cache.emplace(trace_id, std::move(c)).first->second;
+  entry->in_layer = true;
+  _index.emplace(entry->id, entry);
+  _layer.push_back(entry);
+  return &c;
 }
 
 Result<const Trace*> Joiner::joined(state::WriteBatch& batch, const std::string& trace_id, bool& present) {

@@ -22,7 +22,8 @@
 // a bounded LRU of the store's state, so the trace a feedback event joins a moment after the
 // trace was written is neither read back from RocksDB nor parsed, and its assessments are not
 // scanned again. A batch takes its traces out of the LRU and gives them back only when written:
-// a dropped batch (an aborted transaction) leaves nothing of itself behind.
+// a dropped batch (an aborted transaction) leaves nothing of itself behind. Both are one list
+// with a flag per trace, so a trace changes sides without its parsed form being moved.
 //
 // Thread: a Joiner is used by one thread at a time (it owns a parser and scratch buffers).
 
@@ -67,9 +68,8 @@ class Joiner {
   void set_change_log(std::vector<AssessmentChange>* log) noexcept { _changes = log; }
 
   // Forgets the traces cached for the previous batch (see above).
-  void begin_batch() noexcept {
-    _cache.clear();
-    _cache_batch = nullptr;
+  void begin_batch() {
+    drop_layer();
     _pending_cleared.clear();
   }
   // Forgets every trace held in memory, the batch layer and the LRU of stored traces (the
@@ -77,7 +77,8 @@ class Joiner {
   // whose last batch may have been handed to batch_written() and then not written.
   void forget_traces() {
     begin_batch();
-    _stored.clear();
+    _index.clear();
+    _entries.clear();
   }
   // `batch`, the batch apply() last worked on, is in the store (or handed to a writer that
   // stops the join if it fails to write it): its traces join the LRU of
@@ -137,25 +138,6 @@ class Joiner {
     bool assessments_loaded = false;
     bool written = false;  // apply_trace wrote it in this batch
   };
-  // The stored traces most recently written or read, least recently used evicted first.
-  class StoredTraces {
-   public:
-    explicit StoredTraces(size_t capacity) : _capacity(capacity) {}
-    // Moves the entry of `trace_id` out, if there is one.
-    std::optional<Cached> take(const std::string& trace_id);
-    [[nodiscard]] bool contains(std::string_view trace_id) const { return _index.contains(trace_id); }
-    void put(const std::string& trace_id, Cached&& c);
-    void erase(const std::string& trace_id);
-    void clear() {
-      _index.clear();
-      _order.clear();
-    }
-
-   private:
-    size_t _capacity;
-    std::list<std::pair<std::string, Cached>> _order;  // most recent first
-    std::unordered_map<std::string_view, std::list<std::pair<std::string, Cached>>::iterator> _index;
-  };
   // Keeps a cached trace's loaded assessments what a scan of `batch` would return after an
   // apply() wrote `a` (null: erased) under `assessment_id`.
   void cache_assessment(const state::WriteBatch& batch, const std::string& trace_id, std::string_view assessment_id,
@@ -163,13 +145,30 @@ class Joiner {
   // The cached entry of `trace_id`, read from `batch` on a miss. Errors: the stored trace does
   // not parse (corruption), RocksDB errors.
   Result<Cached*> cached(state::WriteBatch& batch, const std::string& trace_id);
-  // Most traces cached at once (far above a batch's 2,000 records); beyond, the cache restarts.
+
+  // Every trace held in memory, in one list, most recently used first: the batch layer (entries
+  // `in_layer`, read or written through `_layer_batch`) and behind it the LRU of stored traces.
+  // A trace moves between the two by a flag and a splice, not by moving the parsed trace.
+  struct Entry {
+    std::string id;
+    Cached c;
+    bool in_layer = false;
+  };
+  using Entries = std::list<Entry>;
+  // Makes `batch` the one the layer belongs to (dropping another batch's layer).
+  void use_layer_of(const state::WriteBatch& batch);
+  // Erases the layer's entries: their batch was dropped, or is read through no more.
+  void drop_layer();
+  void erase_entry(Entries::iterator it);
+  Entries _entries;
+  std::unordered_map<std::string_view, Entries::iterator> _index;  // views of Entry::id
+  std::vector<Entries::iterator> _layer;
+  const state::WriteBatch* _layer_batch = nullptr;
+  // Most traces in the layer at once (far above a batch's 2,000 records); beyond, it restarts.
   static constexpr size_t kMaxCachedTraces = 16384;
-  std::unordered_map<std::string, Cached> _cache;
-  const state::WriteBatch* _cache_batch = nullptr;
-  // About 3 KiB each for loadgen's 1–5 span traces: ~50 MiB when full.
+  // Most traces kept in memory once their batch is written (a batch's layer may go beyond it
+  // until then). About 3 KiB each for loadgen's 1–5 span traces: ~50 MiB when full.
   static constexpr size_t kMaxStoredTraces = 16384;
-  StoredTraces _stored{kMaxStoredTraces};
 
   bool _indexed = false;
   std::unordered_set<std::string> _pending_traces;

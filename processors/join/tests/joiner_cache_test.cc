@@ -169,5 +169,64 @@ TEST(JoinerCacheTest, SameResultsAsAJoinerWithoutMemory) {
   }
 }
 
+// More traces than the Joiner keeps (16,384 stored ones): the least recently used are evicted
+// and their memory is reused for the next trace read from the store. Every joined view must
+// still match a Joiner that starts each batch from the store alone — no span or assessment of
+// an evicted trace may show up in the trace that took its place, present or absent.
+TEST(JoinerCacheTest, EvictedTracesLeaveNothingBehindInTheTracesReusingTheirMemory) {
+  ManualClock clock;
+  TempStore fast_store(clock, "-fast"), ref_store(clock, "-ref");
+  Joiner fast;
+  ASSERT_TRUE(fast.load_indexes(*fast_store).is_ok());
+  state::WriteBatch fast_batch(*fast_store);
+  std::mt19937 rng(7);
+  auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  int traces = 0, events = 0, read_back = 0, absent = 0;
+  for (int round = 0; round < 60; ++round) {
+    std::vector<Envelope> batch;
+    std::vector<std::string> touched;
+    for (int i = 0; i < 500; ++i) {
+      const std::string event_id = "e" + std::to_string(++events);
+      std::string json;
+      const size_t kind = pick(10);
+      if (kind < 7 || traces == 0) {
+        // A new trace of one or two spans.
+        touched.push_back(trace_id(traces++));
+        json = trace_json(event_id, pick(2) == 0 ? root_span() : root_span() + "," + child_span(), touched.back());
+      } else if (kind < 9) {
+        // Feedback on an earlier trace: late in the run mostly one evicted long ago.
+        touched.push_back(trace_id(static_cast<int>(pick(static_cast<size_t>(traces)))));
+        json = feedback_json(event_id, "", pick(2) == 0 ? "true" : "false", "", touched.back());
+        ++read_back;
+      } else {
+        // Feedback whose trace never comes.
+        touched.push_back(trace_id(1'000'000 + events));
+        json = feedback_json(event_id, "", "false", "", touched.back());
+        ++absent;
+      }
+      batch.push_back(parse(json));
+    }
+    fast.begin_batch();
+    std::vector<const Envelope*> ptrs;
+    for (const auto& e : batch) ptrs.push_back(&e);
+    ASSERT_TRUE(fast.prefetch(fast_batch, ptrs).is_ok());
+    Joiner ref;
+    state::WriteBatch ref_batch(*ref_store);
+    for (const auto& e : batch) {
+      ASSERT_EQ(fast.apply(e, kTimeNs, fast_batch).kind, ref.apply(e, kTimeNs, ref_batch).kind) << to_json(e);
+    }
+    for (const auto& id : touched) {
+      ASSERT_EQ(joined_json(fast, fast_batch, id), joined_json(ref, ref_batch, id)) << "round " << round << ", " << id;
+    }
+    ASSERT_TRUE(fast_store->write(fast_batch).is_ok());
+    fast.batch_written(fast_batch);
+    ASSERT_TRUE(ref_store->write(ref_batch).is_ok());
+  }
+  EXPECT_GT(traces, 20000);  // well past the 16,384 kept
+  EXPECT_GT(read_back, 4000);
+  EXPECT_GT(absent, 2000);
+  EXPECT_EQ(dump(*fast_store), dump(*ref_store));
+}
+
 }  // namespace
 }  // namespace tracefeed::join
