@@ -89,10 +89,11 @@ void Joiner::erase_entry(Entries::iterator it) {
 
 void Joiner::cache_assessment(const state::WriteBatch& batch, const std::string& trace_id,
                               std::string_view assessment_id, const Assessment* a) {
+  use_layer_of(batch);  // so that an entry in the layer is this batch's
   auto found = _index.find(trace_id);
   if (found == _index.end()) return;
   auto entry = found->second;
-  if (!entry->in_layer || _layer_batch != &batch) {
+  if (!entry->in_layer) {
     erase_entry(entry);  // not in this batch's layer: a stored copy would go stale
     return;
   }

@@ -228,5 +228,33 @@ TEST(JoinerCacheTest, EvictedTracesLeaveNothingBehindInTheTracesReusingTheirMemo
   EXPECT_EQ(dump(*fast_store), dump(*ref_store));
 }
 
+// A batch object the layer does not belong to may change a trace the layer holds (a caller
+// that skipped begin_batch()): the other batch's layer goes, and nothing stale stays behind.
+TEST(JoinerCacheTest, AChangeThroughAnotherBatchDropsTheLayerItDoesNotBelongTo) {
+  ManualClock clock;
+  TempStore store(clock);
+  Joiner joiner;
+  ASSERT_TRUE(joiner.load_indexes(*store).is_ok());
+  const std::string id = trace_id(0);
+  {
+    state::WriteBatch w(*store);
+    ASSERT_EQ(joiner.apply(parse(trace_json("e1", root_span(), id)), kTimeNs, w).kind, ApplyResult::Kind::applied);
+    ASSERT_EQ(joiner.apply(parse(feedback_json("e2", "a-1", "true", "", id)), kTimeNs, w).kind,
+              ApplyResult::Kind::applied);
+    ASSERT_FALSE(joined_json(joiner, w, id).empty());
+    ASSERT_TRUE(store->write(w).is_ok());
+    joiner.batch_written(w);
+  }
+  state::WriteBatch a(*store), b(*store);
+  ASSERT_FALSE(joined_json(joiner, a, id).empty());  // the trace moves into a's layer
+  const std::string update = R"({"event_id":"e3","type":"assessment_update","assessment":{"assessment_id":"a-1","trace_id":")" +
+                             id + R"(","rationale":"changed through b"}})";
+  ASSERT_EQ(joiner.apply(parse(update), kTimeNs, b).kind, ApplyResult::Kind::applied);
+  Joiner fresh;
+  EXPECT_EQ(joined_json(joiner, b, id), joined_json(fresh, b, id));
+  joiner.begin_batch();
+  EXPECT_EQ(joined_json(joiner, a, id), joined_json(fresh, a, id));  // a never saw the update
+}
+
 }  // namespace
 }  // namespace tracefeed::join
