@@ -172,6 +172,36 @@ double cpu_seconds() {
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+// The machine's CPU time by kind since boot (/proc/stat's first line, in clock ticks). On a
+// shared VM the hypervisor's steal time swings from a few % to over 20 % between runs and moves
+// the results with it: every phase reports it, so that a run can be judged by its neighbours.
+struct MachineTicks {
+  uint64_t busy = 0, idle = 0, steal = 0;
+  static MachineTicks now() {
+    MachineTicks t;
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    uint64_t v[8] = {};  // user nice system idle iowait irq softirq steal
+    in >> cpu;
+    for (auto& x : v) in >> x;
+    t.idle = v[3] + v[4];
+    t.steal = v[7];
+    t.busy = v[0] + v[1] + v[2] + v[5] + v[6];
+    return t;
+  }
+};
+
+// "machine: busy 74 %, steal 6 %, idle 20 %" between `from` and now (all CPUs together).
+std::string machine_since(const MachineTicks& from) {
+  const MachineTicks to = MachineTicks::now();
+  const double busy = double(to.busy - from.busy), idle = double(to.idle - from.idle), steal = double(to.steal - from.steal);
+  const double total = std::max(1.0, busy + idle + steal);
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "machine: busy %.0f %%, steal %.0f %%, idle %.0f %%", 100 * busy / total,
+                100 * steal / total, 100 * idle / total);
+  return buf;
+}
+
 double seconds_since(SteadyClock::time_point t) {
   return std::chrono::duration<double>(SteadyClock::now() - t).count();
 }
@@ -576,6 +606,7 @@ int run_kafka(const Flags& f) {
   SteadyClock::time_point t_first{};
   uint64_t at_first = 0;
   double cpu_first = 0;
+  MachineTicks machine_first;
   while (consumed(join.stats()) < preloaded) {
     if (Status e = join.last_error(); !e.is_ok()) usage("join: " + e.to_string());
     const uint64_t c = consumed(join.stats());
@@ -583,6 +614,7 @@ int run_kafka(const Flags& f) {
       t_first = SteadyClock::now();
       at_first = c;
       cpu_first = cpu_seconds();
+      machine_first = MachineTicks::now();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));  // polling the stats, not synchronising
   }
@@ -592,8 +624,8 @@ int run_kafka(const Flags& f) {
   const auto& st = join.stats();
   // On a shared machine wall time depends on the neighbours; CPU time per event much less.
   std::printf("cpu: %.1f s user+sys of this process (join thread, RocksDB background jobs, librdkafka) over the "
-              "catch-up: %.1f us per event, %.0f events per CPU-second\n",
-              cpu, cpu * 1e6 / measured, measured / cpu);
+              "catch-up: %.1f us per event, %.0f events per CPU-second; %s\n",
+              cpu, cpu * 1e6 / measured, measured / cpu, machine_since(machine_first).c_str());
   std::printf("throughput (%s): %" PRIu64 " events in %.2f s after the first batch: %.0f events/s "
               "(start-to-end %.2f s incl. group join); %" PRIu64 " batches, %" PRIu64 " review outputs, %" PRIu64
               " duplicates, %" PRIu64 " transactions\n",
@@ -656,6 +688,7 @@ int run_kafka(const Flags& f) {
     const uint64_t before = consumed(join.stats());
     const uint64_t batches_before = join.stats().batches.load(), pauses_before = join.stats().input_pauses.load();
     const double cpu_before = cpu_seconds();
+    const MachineTicks machine_before = MachineTicks::now();
     const auto t_live = SteadyClock::now();
     {
       std::lock_guard lock(mu);
@@ -698,9 +731,10 @@ int run_kafka(const Flags& f) {
     }
     const uint64_t live_batches = join.stats().batches.load() - batches_before;
     std::printf("live phase: %" PRIu64 " batches (%.0f records each), %" PRIu64
-                " feedback partition pauses; this process %.2f cores (generator, join, review reader)\n",
+                " feedback partition pauses; this process %.2f cores (generator, join, review reader); %s\n",
                 live_batches, live_batches ? double(consumed(join.stats()) - before) / live_batches : 0.0,
-                join.stats().input_pauses.load() - pauses_before, (cpu_seconds() - cpu_before) / seconds_since(t_live));
+                join.stats().input_pauses.load() - pauses_before, (cpu_seconds() - cpu_before) / seconds_since(t_live),
+                machine_since(machine_before).c_str());
     (void)(*reader)->close();
   }
   join.stop();
