@@ -199,7 +199,7 @@ Status JoinProcessor::start() {
   co.session_timeout_ms = _options.session_timeout_ms;
   co.read_committed = true;
   co.fetch_min_bytes = _options.fetch_min_bytes;
-  co.fetch_wait_max_ms = _options.fetch_max_wait_ms;
+  co.fetch_wait_max_ms = _options.fetch_wait_max_ms;
   TF_ASSIGN_OR_RETURN(_consumer, kafka::Consumer::create(co));
   kafka::RebalanceHandlers handlers;
   handlers.on_assign = [this](std::span<const kafka::TopicPartition> parts) { return on_assign(parts); };
