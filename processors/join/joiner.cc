@@ -149,25 +149,20 @@ ApplyResult Joiner::apply(const Envelope& e, int64_t event_time_ns, state::Write
 
 Result<Joiner::Cached*> Joiner::cached(state::WriteBatch& batch, const std::string& trace_id) {
   use_layer_of(batch);
+  // Bounded: a caller that reads many traces through one batch without begin_batch() must not
+  // grow the layer without end. Dropping it is always safe — what apply() changed is in the batch.
+  if (_layer.size() >= kMaxCachedTraces) {
+    drop_layer();
+    _layer_batch = &batch;
+  }
   if (auto found = _index.find(trace_id); found != _index.end()) {
     auto entry = found->second;
     if (!entry->in_layer) {
-      // Bounded: a caller that reads many traces through one batch without begin_batch() must
-      // not grow the layer without end. Dropping it is always safe — what apply() changed is in
-      // the batch.
-      if (_layer.size() >= kMaxCachedTraces) {
-        drop_layer();
-        _layer_batch = &batch;
-      }
       entry->in_layer = true;
       _layer.push_back(entry);
       _entries.splice(_entries.begin(), _entries, entry);
     }
     return &entry->c;
-  }
-  if (_layer.size() >= kMaxCachedTraces) {
-    drop_layer();
-    _layer_batch = &batch;
   }
   TF_ASSIGN_OR_RETURN(auto stored, batch.get(Family::traces, trace_id));
   Entries::iterator entry;
